@@ -1,0 +1,147 @@
+/*
+ * platform: the only code that talks to Linux directly. Sockets and
+ * listener options, connection IO with deadlines, processes and signals,
+ * shared memory, time, and files opened strictly beneath a root.
+ *
+ * Conventions: functions return 0 (or a count) on success and -1 with errno
+ * set on failure. They retry EINTR themselves, except the interruptible
+ * waits (accept, keep-alive idle) which return -1/EINTR so the caller can
+ * look at its flags. Deadlines are absolute CLOCK_MONOTONIC milliseconds.
+ */
+#ifndef PORCH_OS_H
+#define PORCH_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define OS_ADDR_TEXT	48	/* bytes: "[ffff:...:ffff]" plus NUL */
+#define OS_NO_DEADLINE	INT64_MAX
+
+/* A listening address as parsed from "ADDR:PORT", "[V6]:PORT" or "PORT". */
+struct os_addr {
+	int		 family;	/* 4 or 6 */
+	uint8_t		 bytes[16];	/* network order; v4 uses 4 */
+	uint16_t	 port;
+};
+
+/* The far end of an accepted connection, in text for logs and CGI. */
+struct os_peer {
+	char		 addr[OS_ADDR_TEXT];
+	unsigned	 port;
+	bool		 loopback;
+	char		 local_addr[OS_ADDR_TEXT];
+	unsigned	 local_port;
+};
+
+/*
+ * One connection's byte stream. Plain TCP and TLS both provide it, so the
+ * HTTP engine never knows which it talks to. Every call blocks until it
+ * made progress or the deadline passed (-1/ETIMEDOUT).
+ */
+struct io {
+	/* >0 bytes read; 0 end of stream; -1 error or timeout */
+	ssize_t	(*read)(struct io *, void *, size_t, int64_t deadline_ms);
+	/* writes every byte of iov or fails; returns 0 or -1 */
+	int	(*writev)(struct io *, const struct iovec *, int, int64_t);
+	/* sends len bytes of file fd from *off (advanced); 0 or -1 */
+	int	(*sendfile)(struct io *, int, off_t *, size_t, int64_t);
+	/* true when bytes already received wait to be read */
+	bool	(*pending)(struct io *);
+	/* half-close the write side; the peer sees end of stream */
+	void	(*shutdown)(struct io *, int64_t deadline_ms);
+	void	(*close)(struct io *);
+	int	  fd;
+	void	 *ctx;
+	uint64_t  bytes_out;		/* payload bytes written */
+};
+
+/* os_net.c */
+int	 os_addr_parse(const char *, struct os_addr *);
+void	 os_addr_format(const struct os_addr *, char *, size_t);
+bool	 os_addr_equal(const struct os_addr *, const struct os_addr *);
+int	 os_listen(const struct os_addr *, int backlog, int defer_secs);
+int	 os_listen_adjust(int fd, int backlog, int defer_secs);
+int	 os_listen_queue(int fd);
+int	 os_accepter_open(const int *fds, int nfds);
+int	 os_accept(int epfd, const int *fds, int nfds, struct os_peer *,
+	    int *which);
+void	 os_io_plain(struct io *, int fd);
+int	 os_set_nonblock(int fd, bool on);
+
+/* os_io.c */
+int	 os_wait(const int *fds, int nfds, int64_t deadline_ms,
+	    bool interruptible);
+ssize_t	 os_read_deadline(int fd, void *, size_t, int64_t deadline_ms);
+int	 os_write_all(int fd, const void *, size_t, int64_t deadline_ms);
+int	 os_writev_all(int fd, const struct iovec *, int, int64_t);
+ssize_t	 os_read_some(int fd, void *, size_t);
+ssize_t	 os_pread(int fd, void *, size_t, off_t);
+int	 os_close(int fd);
+int	 os_pipe(int fds[2]);
+
+/* os_proc.c */
+pid_t	 os_fork(void);
+int	 os_reap(pid_t *, int *status_out);
+bool	 os_exited_cleanly(int status);
+int	 os_exit_code(int status);
+int	 os_term_signal(int status);
+int	 os_kill(pid_t, int sig);
+int	 os_kill_group(pid_t, int sig);
+void	 os_die_with_parent(void);
+int	 os_drop_privileges(const char *user, const char *group);
+int	 os_lookup_user(const char *, unsigned *uid, unsigned *gid);
+int	 os_lookup_group(const char *, unsigned *gid);
+bool	 os_is_root(void);
+int	 os_daemonize(void);
+pid_t	 os_getpid(void);
+int	 os_write_pidfile(const char *path);
+int	 os_devnull_stdin(void);
+
+/* os_signal.c */
+enum os_sig {
+	OS_SIG_HUP = 1 << 0,
+	OS_SIG_TERM = 1 << 1,
+	OS_SIG_INT = 1 << 2,
+	OS_SIG_USR1 = 1 << 3,
+	OS_SIG_CHLD = 1 << 4,
+};
+void	 os_signal_master(void);
+void	 os_signal_worker(void);
+void	 os_signal_child_defaults(void);
+unsigned os_signal_take(void);
+int	 os_signal_wait(int64_t deadline_ms);
+int	 os_signal_send(pid_t, enum os_sig);
+
+/* os_shm.c */
+void	*os_shm_create(size_t);
+
+/* os_syslog.c */
+int	 os_syslog_open(void);
+int	 os_syslog_send(int fd, int facility_prio, const char *tag,
+	    const char *msg);
+
+/* os_time.c */
+int64_t	 os_now_ms(void);
+int64_t	 os_wall_time(void);
+void	 os_sleep_ms(int64_t);
+
+/* os_fs.c */
+struct os_stat {
+	uint64_t	 size;
+	int64_t		 mtime;		/* seconds since the epoch */
+	uint64_t	 ino;
+	bool		 is_dir, is_reg, exec;
+};
+int	 os_open_dir(const char *);
+int	 os_open_beneath(int rootfd, const char *rel, int *fd_out,
+	    struct os_stat *);
+int	 os_fstat(int fd, struct os_stat *);
+int	 os_open_append(const char *path);
+int	 os_readable_file(const char *path);
+int	 os_is_dir(const char *path);
+int	 os_unlink(const char *path);
+
+#endif

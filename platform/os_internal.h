@@ -1,0 +1,15 @@
+/* Shared between platform/ files only; nothing outside platform/ uses it. */
+#ifndef PORCH_OS_INTERNAL_H
+#define PORCH_OS_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+/* os_io.c: wait for poll events on one fd; 0, or -1 (ETIMEDOUT) */
+int		 os_wait_fd(int fd, short events, int64_t deadline_ms);
+/* os_io.c: poll timeout in ms for a deadline, clamped to int */
+int		 os_poll_timeout(int64_t deadline_ms);
+/* os_signal.c: the mask to sleep with so stop signals interrupt a wait */
+const sigset_t	*os_signal_waitmask(void);
+
+#endif

@@ -1,0 +1,574 @@
+/*
+ * The configuration: a table of directives, each with its setter and
+ * bounds. The file and the command line go through the same setters, so a
+ * value means the same wherever it was given. Errors read
+ * FILE:LINE: directive: message; the whole file is read and every error
+ * reported before failing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+#define FIELD(x)	offsetof(struct conf, x)
+#define CONF_LINE_MAX	1024
+
+struct directive;
+typedef int	(*setter)(struct conf *, const struct directive *, char **,
+		    int, const char *);
+
+struct directive {
+	const char	*name;
+	setter		 set;
+	size_t		 field;
+	uint64_t	 min, max;
+	int		 nargs;		/* -1: one or more */
+	const char	*args;		/* for porch -h */
+	const char	*help;
+};
+
+static int	 set_uint(struct conf *, const struct directive *, char **, int,
+		    const char *);
+static int	 set_size(struct conf *, const struct directive *, char **, int,
+		    const char *);
+static int	 set_string(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_onoff(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_listen(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_index(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_mime(struct conf *, const struct directive *, char **, int,
+		    const char *);
+static int	 set_log(struct conf *, const struct directive *, char **, int,
+		    const char *);
+
+static const struct directive directives[] = {
+	{ "listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
+	    "plain HTTP listener; [::1]:PORT for IPv6 (repeatable)" },
+	{ "root", set_string, FIELD(root), 0, 0, 1, "DIR",
+	    "document root (default " CONF_ROOT ")" },
+	{ "workers", set_uint, FIELD(workers), 1, CONF_WORKERS_MAX, 1, "N",
+	    "worker processes (default 2)" },
+	{ "user", set_string, FIELD(user), 0, 0, 1, "NAME",
+	    "run workers as this user when started as root" },
+	{ "group", set_string, FIELD(group), 0, 0, 1, "NAME",
+	    "run workers with this group (default: the user's)" },
+	{ "allow_root", set_onoff, FIELD(allow_root), 0, 0, 1, "on|off",
+	    "let workers run as root without a user (default off)" },
+	{ "index", set_index, 0, 0, 0, -1, "FILE...",
+	    "index files of a directory (default index.html)" },
+	{ "header_timeout", set_uint, FIELD(header_timeout), 1, 3600, 1, "S",
+	    "seconds to receive a whole request head (default 10)" },
+	{ "keepalive_timeout", set_uint, FIELD(keepalive_timeout), 0, 3600, 1,
+	    "S", "seconds an idle connection is kept (default 5; 0 disables)" },
+	{ "keepalive_requests", set_uint, FIELD(keepalive_requests), 1, 1000000,
+	    1, "N", "requests per connection (default 100)" },
+	{ "io_timeout", set_uint, FIELD(io_timeout), 1, 3600, 1, "S",
+	    "seconds without progress reading a body or writing (default 30)" },
+	{ "linger_timeout", set_uint, FIELD(linger_timeout), 0, 60, 1, "S",
+	    "seconds to drain input after an early close (default 2)" },
+	{ "stop_timeout", set_uint, FIELD(stop_timeout), 0, 3600, 1, "S",
+	    "deadline of a graceful stop, then workers are killed (default 10)" },
+	{ "max_requests_per_worker", set_uint, FIELD(max_requests_per_worker),
+	    0, UINT32_MAX, 1, "N",
+	    "recycle a worker after N requests (default 0: never)" },
+	{ "max_body_size", set_size, FIELD(max_body_size), 0,
+	    UINT64_C(1) << 40, 1, "BYTES",
+	    "largest request body, k/M/G suffixes (default 1M)" },
+	{ "max_head_size", set_size, FIELD(max_head_size), 256,
+	    CONF_MAX_HEAD_SIZE_MAX, 1, "BYTES",
+	    "largest request head (default 8k)" },
+	{ "max_target_size", set_size, FIELD(max_target_size), 16,
+	    CONN_PATH_MAX - 1, 1, "BYTES", "longest request-target (default 4k)" },
+	{ "max_header_fields", set_uint, FIELD(max_header_fields), 1,
+	    CONF_MAX_HEADER_FIELDS_MAX, 1, "N", "most header fields (default 64)" },
+	{ "max_field_size", set_size, FIELD(max_field_size), 16,
+	    CONF_MAX_HEAD_SIZE_MAX, 1, "BYTES",
+	    "longest header field line (default 4k)" },
+	{ "backlog", set_uint, FIELD(backlog), 1, 65535, 1, "N",
+	    "listen backlog (default 1024)" },
+	{ "cache_max_age", set_uint, FIELD(cache_max_age), 0, 31536000, 1, "S",
+	    "Cache-Control max-age of static files (default 0: no-cache)" },
+	{ "pressure_grace", set_uint, FIELD(pressure_grace), 1, 10000, 1, "MS",
+	    "under pool pressure, ms a new connection has to send its head "
+	    "(default 5)" },
+	{ "pressure_slice", set_uint, FIELD(pressure_slice), 1, 60000, 1, "MS",
+	    "under pool pressure, ms a busy keep-alive connection keeps its "
+	    "worker (default 5)" },
+	{ "gzip_static", set_onoff, FIELD(gzip_static), 0, 0, 1, "on|off",
+	    "serve FILE.gz to clients accepting gzip (default on)" },
+	{ "mime_type", set_mime, 0, 0, 0, 2, "EXT TYPE",
+	    "add or override a MIME type (repeatable)" },
+	{ "access_log", set_log, FIELD(access_log), 0, 0, 1, "FILE|syslog|off",
+	    "access log, Combined Log Format (default off)" },
+	{ "error_log", set_log, FIELD(error_log), 0, 0, 1,
+	    "FILE|syslog|stderr", "error log (default stderr)" },
+	{ "pid_file", set_string, FIELD(pid_file), 0, 0, 1, "FILE",
+	    "write the master's pid here" },
+};
+
+#define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
+
+static void
+conf_error(const char *where, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_error(const char *where, const char *name, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s: %s%s", where, name ? name : "", name ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *
+conf_strdup(struct conf *cf, const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p;
+
+	if (n > sizeof(cf->strings) - cf->strings_used)
+		return NULL;
+	p = cf->strings + cf->strings_used;
+	memcpy(p, s, n);
+	cf->strings_used += n;
+	return p;
+}
+
+struct conf *
+conf_new(void)
+{
+	struct conf	*cf;
+
+	if ((cf = calloc(1, sizeof(*cf))) == NULL)
+		return NULL;
+	cf->root = CONF_ROOT;
+	cf->workers = CONF_WORKERS;
+	cf->header_timeout = CONF_HEADER_TIMEOUT;
+	cf->keepalive_timeout = CONF_KEEPALIVE_TIMEOUT;
+	cf->keepalive_requests = CONF_KEEPALIVE_REQUESTS;
+	cf->io_timeout = CONF_IO_TIMEOUT;
+	cf->linger_timeout = CONF_LINGER_TIMEOUT;
+	cf->stop_timeout = CONF_STOP_TIMEOUT;
+	cf->max_requests_per_worker = CONF_MAX_REQUESTS_PER_WORKER;
+	cf->max_body_size = CONF_MAX_BODY_SIZE;
+	cf->max_head_size = CONF_MAX_HEAD_SIZE;
+	cf->max_target_size = CONF_MAX_TARGET_SIZE;
+	cf->max_header_fields = CONF_MAX_HEADER_FIELDS;
+	cf->max_field_size = CONF_MAX_FIELD_SIZE;
+	cf->backlog = CONF_BACKLOG;
+	cf->cache_max_age = CONF_CACHE_MAX_AGE;
+	cf->pressure_grace = CONF_PRESSURE_GRACE;
+	cf->pressure_slice = CONF_PRESSURE_SLICE;
+	cf->gzip_static = true;
+	cf->access_log = "off";
+	cf->error_log = "stderr";
+	return cf;
+}
+
+void
+conf_free(struct conf *cf)
+{
+	free(cf);
+}
+
+static void *
+field_ptr(struct conf *cf, const struct directive *d)
+{
+	return (char *)cf + d->field;
+}
+
+static int
+set_uint(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	uint64_t	 v;
+
+	(void)ac;
+	if (parse_uint(av[0], strlen(av[0]), d->max, &v) == -1 || v < d->min) {
+		conf_error(where, d->name, "expected %llu to %llu, got \"%s\"",
+		    (unsigned long long)d->min, (unsigned long long)d->max,
+		    av[0]);
+		return -1;
+	}
+	*(unsigned *)field_ptr(cf, d) = (unsigned)v;
+	return 0;
+}
+
+/* Bytes with an optional k, M or G suffix (powers of 1024). */
+static int
+set_size(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	size_t		 len = strlen(av[0]);
+	uint64_t	 v, mult = 1;
+
+	(void)ac;
+	if (len > 0) {
+		switch (av[0][len - 1]) {
+		case 'k': case 'K': mult = 1024; len--; break;
+		case 'm': case 'M': mult = 1024 * 1024; len--; break;
+		case 'g': case 'G': mult = 1024 * 1024 * 1024; len--; break;
+		}
+	}
+	if (parse_uint(av[0], len, d->max / mult, &v) == -1 ||
+	    v * mult < d->min) {
+		conf_error(where, d->name,
+		    "expected a size from %llu to %llu bytes, got \"%s\"",
+		    (unsigned long long)d->min, (unsigned long long)d->max,
+		    av[0]);
+		return -1;
+	}
+	if (d->field == FIELD(max_body_size))
+		cf->max_body_size = v * mult;
+	else
+		*(unsigned *)field_ptr(cf, d) = (unsigned)(v * mult);
+	return 0;
+}
+
+static int
+set_string(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	const char	*s;
+
+	(void)ac;
+	if ((s = conf_strdup(cf, av[0])) == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	*(const char **)field_ptr(cf, d) = s;
+	return 0;
+}
+
+static int
+set_onoff(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	(void)ac;
+	if (strcmp(av[0], "on") != 0 && strcmp(av[0], "off") != 0) {
+		conf_error(where, d->name, "expected on or off, got \"%s\"",
+		    av[0]);
+		return -1;
+	}
+	*(bool *)field_ptr(cf, d) = strcmp(av[0], "on") == 0;
+	return 0;
+}
+
+static int
+set_listen(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_listen	*l;
+	size_t			 i;
+
+	(void)ac;
+	if (cf->nlisten == CONF_LISTEN_MAX) {
+		conf_error(where, d->name, "more than %d listeners",
+		    CONF_LISTEN_MAX);
+		return -1;
+	}
+	l = &cf->listen[cf->nlisten];
+	if (os_addr_parse(av[0], &l->addr) == -1) {
+		conf_error(where, d->name,
+		    "expected ADDR:PORT, [IPV6]:PORT or PORT, got \"%s\"", av[0]);
+		return -1;
+	}
+	for (i = 0; i < cf->nlisten; i++)
+		if (os_addr_equal(&cf->listen[i].addr, &l->addr)) {
+			conf_error(where, d->name, "duplicate listener \"%s\"",
+			    av[0]);
+			return -1;
+		}
+	l->tls = false;
+	cf->nlisten++;
+	return 0;
+}
+
+static int
+set_index(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	int	 i;
+
+	if (ac > CONF_INDEX_MAX) {
+		conf_error(where, d->name, "more than %d index files",
+		    CONF_INDEX_MAX);
+		return -1;
+	}
+	cf->nindex = 0;
+	for (i = 0; i < ac; i++) {
+		if (strchr(av[i], '/') != NULL || av[i][0] == '.') {
+			conf_error(where, d->name,
+			    "\"%s\" must be a plain file name", av[i]);
+			return -1;
+		}
+		if ((cf->index[i] = conf_strdup(cf, av[i])) == NULL) {
+			conf_error(where, d->name, "configuration too large");
+			return -1;
+		}
+		cf->nindex++;
+	}
+	return 0;
+}
+
+static int
+set_mime(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_mime	*m;
+
+	(void)ac;
+	if (cf->nmime == CONF_MIME_MAX) {
+		conf_error(where, d->name, "more than %d types", CONF_MIME_MAX);
+		return -1;
+	}
+	if (strchr(av[1], '/') == NULL || strpbrk(av[1], "\r\n") != NULL) {
+		conf_error(where, d->name, "\"%s\" is not a type/subtype",
+		    av[1]);
+		return -1;
+	}
+	m = &cf->mime[cf->nmime];
+	m->ext = conf_strdup(cf, av[0][0] == '.' ? av[0] + 1 : av[0]);
+	m->type = conf_strdup(cf, av[1]);
+	if (m->ext == NULL || m->type == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	cf->nmime++;
+	return 0;
+}
+
+static int
+set_log(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	bool	 error_log = d->field == FIELD(error_log);
+
+	if (strcmp(av[0], "off") == 0 && error_log) {
+		conf_error(where, d->name, "the error log cannot be off; "
+		    "use stderr or syslog");
+		return -1;
+	}
+	if (strcmp(av[0], "stderr") == 0 && !error_log) {
+		conf_error(where, d->name, "expected FILE, syslog or off");
+		return -1;
+	}
+	return set_string(cf, d, av, ac, where);
+}
+
+static const struct directive *
+directive_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].name, name) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+static int
+apply(struct conf *cf, char **av, int ac, const char *where)
+{
+	const struct directive	*d;
+
+	if ((d = directive_find(av[0])) == NULL) {
+		conf_error(where, NULL, "unknown directive \"%s\"", av[0]);
+		return -1;
+	}
+	if ((d->nargs == -1 && ac < 2) || (d->nargs >= 0 && ac - 1 != d->nargs)) {
+		conf_error(where, d->name, "expected %s", d->args);
+		return -1;
+	}
+	return d->set(cf, d, av + 1, ac - 1, where);
+}
+
+/* The command line's form of a directive: one name, one value string. */
+int
+conf_set(struct conf *cf, const char *name, const char *value,
+    const char *where)
+{
+	char	 copy[CONF_LINE_MAX];
+	char	*av[CONF_INDEX_MAX + 2], *p;
+	int	 ac = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s %s", name, value) >=
+	    (int)sizeof(copy)) {
+		conf_error(where, name, "value too long");
+		return -1;
+	}
+	for (p = strtok(copy, " \t"); p != NULL && ac < CONF_INDEX_MAX + 2;
+	    p = strtok(NULL, " \t"))
+		av[ac++] = p;
+	if (p != NULL) {
+		conf_error(where, name, "too many values");
+		return -1;
+	}
+	return apply(cf, av, ac, where);
+}
+
+/* Splits a line into words; '#' starts a comment. -1: too many words. */
+static int
+split_line(char *line, char **av, int max)
+{
+	char	*p;
+	int	 ac = 0;
+
+	if ((p = strchr(line, '#')) != NULL)
+		*p = '\0';
+	for (p = strtok(line, " \t\r\n"); p != NULL; p = strtok(NULL, " \t\r\n")) {
+		if (ac == max)
+			return -1;
+		av[ac++] = p;
+	}
+	return ac;
+}
+
+int
+conf_load(struct conf *cf, const char *path)
+{
+	char	 line[CONF_LINE_MAX + 2], where[512];
+	char	*av[CONF_INDEX_MAX + 2];
+	FILE	*fp;
+	int	 ac, lineno = 0, errors = 0;
+	size_t	 len;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	cf->file = conf_strdup(cf, path);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		len = strlen(line);
+		if (len > CONF_LINE_MAX && line[len - 1] != '\n') {
+			conf_error(where, NULL, "line longer than %d bytes",
+			    CONF_LINE_MAX);
+			errors++;
+			while (len > 0 && line[len - 1] != '\n' &&
+			    fgets(line, sizeof(line), fp) != NULL)
+				len = strlen(line);
+			continue;
+		}
+		if ((ac = split_line(line, av, CONF_INDEX_MAX + 2)) == -1) {
+			conf_error(where, av[0], "too many values");
+			errors++;
+			continue;
+		}
+		if (ac > 0 && apply(cf, av, ac, where) == -1)
+			errors++;
+		if (errors >= CONF_ERRORS_MAX) {
+			fprintf(stderr, "%s: too many errors\n", path);
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		errors++;
+	}
+	fclose(fp);
+	return errors ? -1 : 0;
+}
+
+/*
+ * Checks what only the whole configuration can tell: a listener exists,
+ * the root is a directory, the user exists, log files can be opened.
+ */
+int
+conf_finish(struct conf *cf, const char *where)
+{
+	unsigned	 uid, gid;
+	int		 errors = 0;
+
+	if (cf->nindex == 0) {
+		cf->index[0] = "index.html";
+		cf->nindex = 1;
+	}
+	if (cf->nlisten == 0) {
+		conf_error(where, NULL, "no listener: give -l ADDR:PORT or a "
+		    "listen directive");
+		errors++;
+	}
+	if (os_is_dir(cf->root) == -1) {
+		conf_error(where, "root", "%s: %s", cf->root, strerror(errno));
+		errors++;
+	}
+	if (cf->user != NULL && os_lookup_user(cf->user, &uid, &gid) == -1) {
+		conf_error(where, "user", "no such user \"%s\"", cf->user);
+		errors++;
+	}
+	if (cf->group != NULL && os_lookup_group(cf->group, &gid) == -1) {
+		conf_error(where, "group", "no such group \"%s\"", cf->group);
+		errors++;
+	}
+	if (cf->group != NULL && cf->user == NULL) {
+		conf_error(where, "group", "needs a user directive too");
+		errors++;
+	}
+	if (cf->max_field_size > cf->max_head_size)
+		cf->max_field_size = cf->max_head_size;
+	return errors ? -1 : 0;
+}
+
+/*
+ * The file, then the command line, then the whole-configuration checks.
+ * NULL after every error has been reported.
+ */
+struct conf *
+conf_build(const char *path, const struct conf_override *ov, size_t nov)
+{
+	struct conf	*cf;
+	size_t		 i;
+	int		 errors = 0;
+
+	if ((cf = conf_new()) == NULL) {
+		fprintf(stderr, "porch: out of memory\n");
+		return NULL;
+	}
+	if (path != NULL && conf_load(cf, path) == -1)
+		errors++;
+	for (i = 0; i < nov; i++)
+		if (conf_set(cf, ov[i].name, ov[i].value, "command line") == -1)
+			errors++;
+	if (conf_finish(cf, path ? path : "porch") == -1)
+		errors++;
+	if (errors) {
+		conf_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+void
+conf_usage(void)
+{
+	size_t	 i;
+
+	fprintf(stderr,
+	    "usage: porch [-dht] [-c FILE] [-l ADDR:PORT] [-r DIR] [-w N]\n"
+	    "             [-o 'DIRECTIVE VALUE']\n"
+	    "  -c FILE   read configuration from FILE\n"
+	    "  -d        daemonize (default: stay in the foreground)\n"
+	    "  -h        this help\n"
+	    "  -l ADDR   add a plain listener, e.g. 127.0.0.1:8080, [::1]:8080\n"
+	    "  -o 'D V'  set directive D to V, after the file\n"
+	    "  -r DIR    document root\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -w N      worker processes\n"
+	    "signals to the master: HUP reload, TERM graceful stop, "
+	    "INT immediate stop, USR1 reopen logs\n"
+	    "directives (config file: one per line, '#' comments):\n");
+	for (i = 0; i < NDIRECTIVES; i++)
+		fprintf(stderr, "  %-24s %-18s %s\n", directives[i].name,
+		    directives[i].args, directives[i].help);
+}

@@ -1,0 +1,283 @@
+/*
+ * One connection: its input buffer, its deadlines, the keep-alive loop and
+ * lingering close. All IO goes through struct io, so plain TCP and TLS are
+ * the same here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+#define CONN_IDLE_RECHECK_MS	10	/* listener busy, idle worker exists */
+
+int64_t
+conn_io_deadline(struct conn *c)
+{
+	return os_now_ms() + (int64_t)c->conf->io_timeout * 1000;
+}
+
+void
+conn_log(struct conn *c, struct request *r, int prio, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (prio <= LOG_WARNING)
+		log_warnx("%s, client %s:%u, request %s", msg, c->peer.addr,
+		    c->peer.port, r && r->id[0] ? r->id : "-");
+	else if (prio == LOG_INFO)
+		log_info("%s, client %s:%u, request %s", msg, c->peer.addr,
+		    c->peer.port, r && r->id[0] ? r->id : "-");
+	else
+		log_debug("%s, client %s:%u, request %s", msg, c->peer.addr,
+		    c->peer.port, r && r->id[0] ? r->id : "-");
+}
+
+/*
+ * Waits for the next request on an idle keep-alive connection. Returns 1
+ * when bytes (or the end of stream) arrived, 0 when the connection should
+ * be closed: idle timeout, stop or reload, or pool pressure (a connection
+ * waits in the accept queue and no worker is idle to take it).
+ */
+static int
+conn_wait_idle(struct conn *c)
+{
+	struct worker	*w = c->w;
+	int		 fds[1 + CONF_LISTEN_MAX];
+	int		 i, n, nfds;
+	int64_t		 deadline;
+
+	deadline = os_now_ms() + (int64_t)c->conf->keepalive_timeout * 1000;
+	fds[0] = c->io.fd;
+	nfds = 1;
+	for (i = 0; i < w->nlisten && nfds < 1 + CONF_LISTEN_MAX; i++)
+		fds[nfds++] = w->listen_fds[i];
+	sb_set_state(w->slot, SB_KEEPALIVE);
+	if (c->io.pending(&c->io))
+		return 1;
+	for (;;) {
+		if (worker_should_close(w))
+			return 0;
+		n = os_wait(fds, nfds, deadline, true);
+		if (n == 0)
+			return 1;
+		if (n > 0) {
+			if (worker_pool_pressure(w))
+				return 0;
+			/* An idle worker will take it; look again shortly. */
+			n = os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS,
+			    true);
+			if (n == 0)
+				return 1;
+		}
+		if (n == -1 && errno != EINTR && errno != ETIMEDOUT)
+			return 0;
+		if (n == -1 && errno == ETIMEDOUT && os_now_ms() >= deadline)
+			return 0;
+		(void)os_signal_take();
+	}
+}
+
+/* Moves unread bytes to the front so a full head fits behind them. */
+static void
+conn_compact(struct buf *b)
+{
+	size_t	 n = (size_t)(b->last - b->pos);
+
+	if (b->pos == b->start)
+		return;
+	memmove(b->start, b->pos, n);
+	b->pos = b->start;
+	b->last = b->start + n;
+}
+
+/*
+ * Reads until a whole request head is in the buffer and parsed. Returns
+ * 1 with r->head set; 0 when the connection ends quietly (closed, idle
+ * timeout); -1 with r->status set to the error to answer.
+ */
+int
+conn_read_head(struct conn *c, struct request *r)
+{
+	const struct conf	*cf = c->conf;
+	struct buf		*b = &c->in;
+	size_t			 seen = 0, avail;
+	int64_t			 deadline;
+	ssize_t			 n;
+	int			 rc, status;
+
+	if (b->pos == b->last) {
+		b->pos = b->last = b->start;
+		if (c->nreq > 0 && conn_wait_idle(c) == 0)
+			return 0;
+	}
+	sb_set_state(c->w->slot, SB_READING_HEAD);
+	if (c->nreq == 0) {
+		deadline = c->accepted_ms + (int64_t)cf->header_timeout * 1000;
+		/* Under pressure a new connection gets a short grace: with
+		 * TCP_DEFER_ACCEPT a real client's head is already here. */
+		if (c->pressure_at_accept &&
+		    c->accepted_ms + cf->pressure_grace < deadline)
+			deadline = c->accepted_ms + cf->pressure_grace;
+	} else
+		deadline = os_now_ms() + (int64_t)cf->header_timeout * 1000;
+	for (;;) {
+		avail = (size_t)(b->last - b->pos);
+		if (avail > 0) {
+			r->head.fields = c->w->fields;
+			r->head.nfields = cf->max_header_fields;
+			r->head.field_max = cf->max_field_size;
+			rc = http_parse_head(b->pos, avail, seen, &r->head,
+			    &status);
+			if (rc > 0 && (size_t)rc <= cf->max_head_size) {
+				r->head_len = (size_t)rc;
+				return 1;
+			}
+			if (rc == HTTP_PARSE_ERROR) {
+				r->status = status;
+				return -1;
+			}
+			if (avail >= cf->max_head_size) {
+				r->status = memchr(b->pos, '\n', avail) ? 431 :
+				    414;
+				return -1;
+			}
+			seen = avail;
+		}
+		if (b->end - b->last < (ptrdiff_t)cf->max_head_size)
+			conn_compact(b);
+		n = c->io.read(&c->io, b->last, (size_t)(b->end - b->last),
+		    deadline);
+		if (n > 0) {
+			b->last += n;
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			return 0;
+		}
+		if (errno == ETIMEDOUT && avail > 0) {
+			r->status = 408;
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/*
+ * Reads request body bytes: first what is already buffered behind the
+ * head, then from the connection. >0 bytes, 0 end of stream, -1 error.
+ */
+ssize_t
+conn_read_body(struct conn *c, char *dst, size_t len, int64_t deadline_ms)
+{
+	struct buf	*b = &c->in;
+	size_t		 n = (size_t)(b->last - b->pos);
+
+	if (n > 0) {
+		if (n > len)
+			n = len;
+		memcpy(dst, b->pos, n);
+		b->pos += n;
+		return (ssize_t)n;
+	}
+	return c->io.read(&c->io, dst, len, deadline_ms);
+}
+
+/*
+ * Skips a request body that the handler did not want, when all of it is
+ * already in the buffer. Returns 0 when skipped, -1 when the connection
+ * must close instead (body still on the wire, or malformed).
+ */
+int
+conn_discard_body(struct conn *c, struct request *r)
+{
+	struct http_chunk_state	 cs;
+	struct buf		*b = &c->in;
+	struct str		 data;
+	size_t			 avail = (size_t)(b->last - b->pos);
+	int			 n, status;
+
+	if (!r->body_unread)
+		return 0;
+	if (r->fr.expect_continue)
+		return -1;		/* no 100 sent: the body may follow */
+	if (r->fr.body == BODY_LENGTH) {
+		if (r->fr.length > avail)
+			return -1;
+		b->pos += r->fr.length;
+		r->body_unread = false;
+		return 0;
+	}
+	memset(&cs, 0, sizeof(cs));
+	while (!cs.done) {
+		n = http_chunk_parse(&cs, b->pos, (size_t)(b->last - b->pos),
+		    &data, &status);
+		if (n <= 0)
+			return -1;
+		b->pos += n;
+	}
+	r->body_unread = false;
+	return 0;
+}
+
+/*
+ * Closes after telling the client everything: half-close our side, then
+ * read and drop what the client still sends until it closes or the linger
+ * deadline passes, so it reads our response rather than a TCP reset.
+ * Under pool pressure this is cut to one non-blocking drain.
+ */
+void
+conn_lingering_close(struct conn *c)
+{
+	char	 sink[4096];
+	int64_t	 deadline;
+	ssize_t	 n;
+
+	sb_set_state(c->w->slot, SB_CLOSING);
+	deadline = os_now_ms() + (int64_t)c->conf->linger_timeout * 1000;
+	if (worker_pool_pressure(c->w))
+		deadline = 0;
+	c->io.shutdown(&c->io, deadline);
+	if (!c->eof)
+		do
+			n = c->io.read(&c->io, sink, sizeof(sink), deadline);
+		while (n > 0);
+	c->io.close(&c->io);
+}
+
+/* True when the client may still be sending: closing now could RST. */
+static bool
+conn_input_pending(struct conn *c)
+{
+	return !c->eof && (c->in.pos != c->in.last || c->io.pending(&c->io));
+}
+
+void
+conn_serve(struct worker *w, int fd, const struct os_peer *peer)
+{
+	struct conn	 c;
+	struct request	 r;
+
+	memset(&c, 0, sizeof(c));
+	c.w = w;
+	c.conf = w->conf;
+	c.peer = *peer;
+	os_io_plain(&c.io, fd);
+	c.in.start = c.in.pos = c.in.last = w->inbuf;
+	c.in.end = w->inbuf + w->insize;
+	c.accepted_ms = os_now_ms();
+	c.pressure_at_accept = worker_pool_pressure(w);
+	while (!c.closing) {
+		if (request_serve(&c, &r) == -1)
+			break;
+	}
+	if (c.linger || conn_input_pending(&c))
+		conn_lingering_close(&c);
+	else
+		c.io.close(&c.io);
+}

@@ -1,0 +1,321 @@
+/*
+ * Static files: opened strictly beneath the document root, index files,
+ * directory redirects, conditional requests, one byte range, precompressed
+ * .gz siblings. Small bodies leave with their head in one writev; larger
+ * ones go by sendfile after it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+#define FILE_ETAG_MAX	64
+
+struct file {
+	int		 fd;
+	struct os_stat	 st;
+	const char	*type;
+	bool		 gzip;		/* serving the .gz sibling */
+	bool		 vary;
+	char		 etag[FILE_ETAG_MAX];
+	char		 mtime[HTTP_DATE_LEN + 1];
+};
+
+static int
+open_error_status(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENAMETOOLONG:
+		return 414;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		return 503;
+	default:	/* ENOENT, ENOTDIR, ELOOP, EXDEV (escape attempt), ... */
+		return 404;
+	}
+}
+
+/* RFC 9110 12.5.3: gzip (or *) listed, and not with q=0. */
+static bool
+accepts_gzip(const struct str *v)
+{
+	const char	*p, *end, *semi, *comma;
+	struct str	 name, q;
+
+	if (v == NULL)
+		return false;
+	for (p = v->p, end = v->p + v->len; p < end; p = comma + 1) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (comma == NULL)
+			comma = end;
+		semi = memchr(p, ';', (size_t)(comma - p));
+		name.p = p;
+		name.len = (size_t)((semi ? semi : comma) - p);
+		while (name.len > 0 && (name.p[name.len - 1] == ' ' ||
+		    name.p[name.len - 1] == '\t'))
+			name.len--;
+		if (!str_eq_nocase(name, "gzip") && !str_eq_nocase(name, "*"))
+			continue;
+		if (semi == NULL)
+			return true;
+		q.p = semi + 1;
+		q.len = (size_t)(comma - q.p);
+		while (q.len > 0 && (*q.p == ' ' || *q.p == '\t')) {
+			q.p++;
+			q.len--;
+		}
+		/* q=0, q=0.0, q=0.00, q=0.000 refuse it */
+		if (q.len >= 3 && (q.p[0] == 'q' || q.p[0] == 'Q') &&
+		    q.p[1] == '=' && q.p[2] == '0' &&
+		    strspn(q.p + 3, ".0") >= q.len - 3)
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* Prefers the precompressed sibling when the client takes gzip. */
+static void
+file_try_gzip(struct conn *c, struct request *r, const char *rel,
+    struct file *f)
+{
+	char		 gz[CONN_PATH_MAX + 8];
+	struct os_stat	 st;
+	int		 fd;
+
+	if (!c->conf->gzip_static || !mime_compressible(f->type))
+		return;
+	f->vary = true;
+	if (!accepts_gzip(http_field_get(&r->head, "Accept-Encoding")))
+		return;
+	if (snprintf(gz, sizeof(gz), "%s.gz", rel) >= (int)sizeof(gz))
+		return;
+	if (os_open_beneath(c->w->rootfd, gz, &fd, &st) == -1)
+		return;
+	if (!st.is_reg) {
+		os_close(fd);
+		return;
+	}
+	os_close(f->fd);
+	f->fd = fd;
+	f->st = st;
+	f->gzip = true;
+}
+
+static void
+file_validators(struct file *f)
+{
+	snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx%s\"",
+	    (unsigned long long)f->st.mtime, (unsigned long long)f->st.size,
+	    f->gzip ? "-gz" : "");
+	http_date_format(f->st.mtime, f->mtime);
+}
+
+/* RFC 9110 13.2.2: If-None-Match wins over If-Modified-Since. */
+static bool
+file_not_modified(struct request *r, struct file *f)
+{
+	const struct str	*v;
+	int64_t			 t;
+
+	if ((v = http_field_get(&r->head, "If-None-Match")) != NULL)
+		return http_etag_match(*v, f->etag);
+	if ((v = http_field_get(&r->head, "If-Modified-Since")) != NULL &&
+	    http_date_parse(*v, &t) == 0)
+		return f->st.mtime <= t;
+	return false;
+}
+
+/* RFC 9110 13.1.5: a Range applies only while If-Range still matches. */
+static bool
+file_range_applies(struct request *r, struct file *f)
+{
+	const struct str	*v;
+	int64_t			 t;
+
+	if ((v = http_field_get(&r->head, "If-Range")) == NULL)
+		return true;
+	if (v->len > 0 && v->p[0] == '"')
+		return str_eq(*v, f->etag);
+	return http_date_parse(*v, &t) == 0 && t == f->st.mtime;
+}
+
+static void
+file_common_headers(struct conn *c, struct resp *o, struct file *f)
+{
+	char	 cc[32];
+
+	resp_header(o, "ETag", f->etag);
+	resp_header(o, "Last-Modified", f->mtime);
+	if (c->conf->cache_max_age == 0)
+		resp_header(o, "Cache-Control", "no-cache");
+	else {
+		snprintf(cc, sizeof(cc), "max-age=%u", c->conf->cache_max_age);
+		resp_header(o, "Cache-Control", cc);
+	}
+	if (f->vary)
+		resp_header(o, "Vary", "Accept-Encoding");
+}
+
+/* Reads len bytes at off fully; -1 if the file changed under us. */
+static int
+file_read_all(int fd, char *dst, size_t len, uint64_t off)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = os_pread(fd, dst, len, (off_t)off);
+		if (n <= 0)
+			return -1;
+		dst += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+file_send_body(struct conn *c, struct request *r, struct resp *o,
+    struct file *f, uint64_t first, uint64_t len)
+{
+	struct iovec	 iov;
+	off_t		 off = (off_t)first;
+	size_t		 n;
+	int		 hlen;
+
+	if (r->fr.method == METHOD_HEAD || len <= FILE_INLINE_MAX) {
+		if (r->fr.method != METHOD_HEAD &&
+		    file_read_all(f->fd, c->w->filebuf, (size_t)len, first) == -1)
+			return response_error(c, r, 500);
+		return resp_send(c, r, o, c->w->filebuf, (size_t)len);
+	}
+	if ((hlen = resp_finish(o, c, r)) == -1)
+		return -1;
+	sb_set_state(c->w->slot, SB_WRITING);
+	iov.iov_base = o->start;
+	iov.iov_len = (size_t)hlen;
+	r->head_sent = true;
+	if (c->io.writev(&c->io, &iov, 1, conn_io_deadline(c)) == -1)
+		goto fail;
+	while (len > 0) {
+		/* A fresh deadline per chunk: io_timeout means no progress. */
+		n = len > FILE_CHUNK ? FILE_CHUNK : (size_t)len;
+		if (c->io.sendfile(&c->io, f->fd, &off, n,
+		    conn_io_deadline(c)) == -1)
+			goto fail;
+		len -= n;
+		r->body_bytes += n;
+	}
+	return 0;
+fail:
+	conn_log(c, r, LOG_DEBUG, "sending %s: %s", r->path, strerror(errno));
+	c->closing = true;
+	return -1;
+}
+
+static int
+file_send(struct conn *c, struct request *r, struct file *f)
+{
+	struct resp	 o;
+	const struct str *range;
+	uint64_t	 first = 0, last = 0, size = f->st.size;
+	char		 cr[80];
+	int		 rc = -1;
+
+	file_validators(f);
+	if (file_not_modified(r, f)) {
+		resp_begin(&o, c, r, 304);
+		file_common_headers(c, &o, f);
+		return resp_send(c, r, &o, NULL, 0);
+	}
+	range = r->fr.method == METHOD_GET ?
+	    http_field_get(&r->head, "Range") : NULL;
+	if (range != NULL && file_range_applies(r, f))
+		rc = http_range_parse(*range, size, &first, &last);
+	if (rc == 416) {
+		snprintf(cr, sizeof(cr), "bytes */%llu",
+		    (unsigned long long)size);
+		return response_simple(c, r, 416, "Content-Range", cr);
+	}
+	resp_begin(&o, c, r, rc == 0 ? 206 : 200);
+	resp_header(&o, "Content-Type", f->type);
+	if (f->gzip)
+		resp_header(&o, "Content-Encoding", "gzip");
+	file_common_headers(c, &o, f);
+	resp_header(&o, "Accept-Ranges", "bytes");
+	if (rc == 0) {
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)size);
+		resp_header(&o, "Content-Range", cr);
+		size = last - first + 1;
+	} else
+		first = 0;
+	resp_header_uint(&o, "Content-Length", size);
+	return file_send_body(c, r, &o, f, first, size);
+}
+
+/* A directory: redirect to its slash form, or serve its index file. */
+static int
+file_directory(struct conn *c, struct request *r, struct file *f,
+    char *rel, size_t relsize)
+{
+	char		 loc[CONN_PATH_MAX + 8];
+	size_t		 len = strlen(rel), i;
+
+	os_close(f->fd);
+	f->fd = -1;
+	if (r->path[strlen(r->path) - 1] != '/') {
+		/* The raw path keeps the client's own encoding. */
+		if (snprintf(loc, sizeof(loc), "%.*s/%s%.*s",
+		    (int)r->fr.path.len, r->fr.path.p,
+		    r->fr.has_query ? "?" : "", (int)r->fr.query.len,
+		    r->fr.query.p) >= (int)sizeof(loc))
+			return response_error(c, r, 414);
+		return response_simple(c, r, 301, "Location", loc);
+	}
+	for (i = 0; i < c->conf->nindex; i++) {
+		if (snprintf(rel + len, relsize - len, "%s",
+		    c->conf->index[i]) >= (int)(relsize - len))
+			continue;
+		if (os_open_beneath(c->w->rootfd, rel, &f->fd, &f->st) == -1)
+			continue;
+		if (f->st.is_reg)
+			return 1;
+		os_close(f->fd);
+		f->fd = -1;
+	}
+	return response_error(c, r, 403);	/* no listing */
+}
+
+int
+file_serve(struct conn *c, struct request *r)
+{
+	struct file	 f;
+	char		 rel[CONN_PATH_MAX + 64];
+	int		 rc;
+
+	if (http_path_has_dotfile(r->path))
+		return response_error(c, r, 404);
+	memset(&f, 0, sizeof(f));
+	snprintf(rel, sizeof(rel), "%s", r->path + 1);
+	if (os_open_beneath(c->w->rootfd, rel, &f.fd, &f.st) == -1)
+		return response_error(c, r, open_error_status(errno));
+	if (f.st.is_dir) {
+		rc = file_directory(c, r, &f, rel, sizeof(rel));
+		if (rc != 1)
+			return rc;
+	}
+	f.type = mime_type(c->conf, rel);
+	file_try_gzip(c, r, rel, &f);
+	rc = file_send(c, r, &f);
+	os_close(f.fd);
+	return rc;
+}

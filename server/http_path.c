@@ -1,0 +1,121 @@
+/*
+ * Request paths: percent-decoding and dot-segment removal (RFC 3986 5.2.4)
+ * into a caller's buffer. Decoding happens before normalisation, so
+ * "%2e%2e" and "%2f" can never smuggle a ".." past it.
+ */
+#include <string.h>
+
+#include "http_parse.h"
+
+static int
+hexdigit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Drops the last segment of out[0..*len), keeping its leading '/'. */
+static int
+pop_segment(char *out, size_t *len)
+{
+	if (*len <= 1)
+		return -1;		/* ".." above the root */
+	(*len)--;			/* the '/' that ends the segment */
+	while (*len > 0 && out[*len - 1] != '/')
+		(*len)--;
+	return 0;
+}
+
+/*
+ * Ends one segment seg[0..n) whose bytes are already appended at
+ * out[*len - n..*len): "." vanishes, ".." removes the previous one.
+ */
+static int
+end_segment(char *out, size_t *len, size_t n)
+{
+	const char	*seg = out + *len - n;
+
+	if (n == 1 && seg[0] == '.') {
+		*len -= 1;
+		return 0;
+	}
+	if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+		*len -= 2;
+		return pop_segment(out, len);
+	}
+	return 0;
+}
+
+/*
+ * Decodes raw (starting with '/') into out as a NUL-terminated absolute
+ * path without ".", ".." or empty segments. A trailing '/' is kept, since
+ * it tells a directory request from a file request. Returns the length,
+ * or -1 with *status 400 (bad escape, NUL, control byte, escape above
+ * the root) or 414 (does not fit).
+ */
+int
+http_path_decode(struct str raw, char *out, size_t outsize, int *status)
+{
+	size_t		 i, len = 0, seg = 0;
+	int		 hi, lo;
+	unsigned char	 c;
+
+	*status = 400;
+	if (raw.len == 0 || raw.p[0] != '/' || outsize < 2)
+		return -1;
+	out[len++] = '/';
+	for (i = 1; i < raw.len; i++) {
+		c = (unsigned char)raw.p[i];
+		if (c == '%') {
+			if (i + 2 >= raw.len)
+				return -1;
+			hi = hexdigit((unsigned char)raw.p[i + 1]);
+			lo = hexdigit((unsigned char)raw.p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+			if (c == 0)
+				return -1;	/* %00 truncates C paths */
+		}
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (len + 2 > outsize) {
+			*status = 414;
+			return -1;
+		}
+		if (c == '/') {
+			if (end_segment(out, &len, seg) == -1)
+				return -1;
+			seg = 0;
+			if (out[len - 1] != '/')	/* collapse "//" */
+				out[len++] = '/';
+			continue;
+		}
+		out[len++] = (char)c;
+		seg++;
+	}
+	if (end_segment(out, &len, seg) == -1)
+		return -1;
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return (int)len;
+}
+
+/* True when a segment starts with '.': dotfiles are never served. */
+bool
+http_path_has_dotfile(const char *path)
+{
+	const char	*p;
+
+	for (p = path; (p = strchr(p, '/')) != NULL; p++)
+		if (p[1] == '.')
+			return true;
+	return false;
+}

@@ -1,0 +1,128 @@
+/*
+ * One request: from a parsed head to a decision (error, static file,
+ * OPTIONS) and its bookkeeping (access log, scoreboard). Everything that
+ * can be decided from the head is decided before any body byte is read,
+ * and no 100 Continue is ever sent for a body porch will not consume.
+ */
+#include <string.h>
+
+#include "server.h"
+
+#define ALLOW_STATIC	"GET, HEAD, OPTIONS"
+
+static void
+request_begin(struct conn *c, struct request *r)
+{
+	struct worker	*w = c->w;
+
+	memset(&r->fr, 0, sizeof(r->fr));
+	r->path[0] = '\0';
+	r->status = 0;
+	r->body_bytes = 0;
+	r->keepalive = false;
+	r->body_unread = false;
+	r->head_sent = false;
+	r->started_ms = os_now_ms();
+	r->started_wall = os_wall_time();
+	c->nreq++;
+	w->served++;
+	sb_request_id(w->sb, w->serial, w->served, r->id, sizeof(r->id));
+}
+
+static int
+request_options(struct conn *c, struct request *r)
+{
+	struct resp	 o;
+
+	resp_begin(&o, c, r, 200);
+	resp_header(&o, "Allow", ALLOW_STATIC);
+	resp_header_uint(&o, "Content-Length", 0);
+	return resp_send(c, r, &o, NULL, 0);
+}
+
+/* Checks that need only the head; 0 to go on, else the status to answer. */
+static int
+request_check(struct conn *c, struct request *r)
+{
+	const struct conf	*cf = c->conf;
+	int			 status;
+
+	if (http_parse_framing(&r->head, &r->fr, &status) == HTTP_PARSE_ERROR)
+		return status;
+	r->body_unread = r->fr.body != BODY_NONE;
+	if (r->head.target.len > cf->max_target_size)
+		return 414;
+	if (r->fr.method == METHOD_UNKNOWN)
+		return 501;
+	if (r->fr.body == BODY_LENGTH && r->fr.length > cf->max_body_size)
+		return 413;
+	if (r->fr.asterisk)
+		return 0;
+	if (http_path_decode(r->fr.path, r->path, sizeof(r->path),
+	    &status) == -1)
+		return status;
+	return 0;
+}
+
+static int
+request_route(struct conn *c, struct request *r)
+{
+	switch (r->fr.method) {
+	case METHOD_GET:
+	case METHOD_HEAD:
+		return file_serve(c, r);
+	case METHOD_OPTIONS:
+		return request_options(c, r);
+	default:
+		return response_simple(c, r, 405, "Allow", ALLOW_STATIC);
+	}
+}
+
+static void
+request_end(struct conn *c, struct request *r, uint64_t bytes_before)
+{
+	sb_count_response(c->w->slot, r->status, c->io.bytes_out -
+	    bytes_before);
+	log_access(c, r);
+	if (!r->keepalive) {
+		c->closing = true;
+		if (r->body_unread)
+			c->linger = true;
+	}
+}
+
+/*
+ * Serves one request. Returns 0 when the connection may carry another,
+ * -1 when it must close (c->linger says whether to drain input first).
+ */
+int
+request_serve(struct conn *c, struct request *r)
+{
+	uint64_t	 before = c->io.bytes_out;
+	int		 rc, status;
+
+	memset(&r->head, 0, sizeof(r->head));
+	rc = conn_read_head(c, r);
+	if (rc == 0)
+		return -1;
+	request_begin(c, r);
+	if (rc == -1) {
+		status = r->status;
+		c->closing = true;
+		c->linger = true;
+		conn_log(c, r, LOG_INFO, "request head rejected with %d",
+		    status);
+		r->head.method.len = 0;
+		(void)response_error(c, r, status);
+		request_end(c, r, before);
+		return -1;
+	}
+	c->in.pos += r->head_len;
+	if ((status = request_check(c, r)) != 0) {
+		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
+		(void)response_error(c, r, status);
+	} else
+		(void)request_route(c, r);
+	request_end(c, r, before);
+	return c->closing ? -1 : 0;
+}

@@ -1,0 +1,84 @@
+/* porch: command line, configuration check, then the master. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define MAIN_OVERRIDES_MAX	64
+
+int
+main(int argc, char *argv[])
+{
+	static struct conf_override	 ov[MAIN_OVERRIDES_MAX];
+	static char			 names[MAIN_OVERRIDES_MAX][64];
+	struct conf			*cf;
+	const char			*path = NULL, *sp;
+	size_t				 nov = 0, n;
+	bool				 test = false, daemonize = false;
+	int				 ch;
+
+	log_init("porch", true);
+	while ((ch = getopt(argc, argv, "c:dhl:o:r:tw:")) != -1) {
+		if (nov == MAIN_OVERRIDES_MAX && strchr("lorw", ch)) {
+			fprintf(stderr, "porch: too many options\n");
+			return 1;
+		}
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			daemonize = true;
+			break;
+		case 'h':
+			conf_usage();
+			return 0;
+		case 'l':
+			ov[nov].name = "listen";
+			ov[nov++].value = optarg;
+			break;
+		case 'o':	/* "directive value", or "directive=value" */
+			n = strcspn(optarg, " \t=");
+			sp = optarg + n;
+			if (*sp == '\0' || n == 0 || n >= sizeof(names[0])) {
+				fprintf(stderr, "porch: -o expects "
+				    "'DIRECTIVE VALUE', got \"%s\"\n", optarg);
+				return 1;
+			}
+			memcpy(names[nov], optarg, n);
+			names[nov][n] = '\0';
+			ov[nov].name = names[nov];
+			ov[nov++].value = sp + 1;
+			break;
+		case 'r':
+			ov[nov].name = "root";
+			ov[nov++].value = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'w':
+			ov[nov].name = "workers";
+			ov[nov++].value = optarg;
+			break;
+		default:
+			conf_usage();
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "porch: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return 1;
+	}
+	if ((cf = conf_build(path, ov, nov)) == NULL)
+		return 1;
+	if (test) {
+		printf("configuration OK\n");
+		conf_free(cf);
+		return 0;
+	}
+	return master_run(cf, path, ov, nov, daemonize);
+}

@@ -1,0 +1,125 @@
+/*
+ * The scoreboard: one shared mapping made before the first fork. Each
+ * worker writes only its own slot; the master writes the header. The
+ * master treats every slot value as untrusted input: it reads numbers and
+ * states, clamps them, and never follows anything a worker wrote.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+struct scoreboard *
+sb_create(void)
+{
+	struct scoreboard	*sb;
+
+	if ((sb = os_shm_create(sizeof(*sb))) == NULL)
+		return NULL;
+	memset(sb, 0, sizeof(*sb));
+	sb->started = os_wall_time();
+	/* Request ids stay unique across restarts of the server too. */
+	sb->boot_id = ((uint64_t)sb->started << 16) ^
+	    ((uint64_t)os_getpid() & 0xffff);
+	return sb;
+}
+
+/* A free slot for a new worker (master only); -1 when all are in use. */
+int
+sb_slot_take(struct scoreboard *sb, uint32_t generation)
+{
+	int	 i;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (sb->slots[i].pid != 0)
+			continue;
+		memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
+		sb->slots[i].generation = generation;
+		sb->slots[i].state = SB_STARTING;
+		sb->slots[i].started = os_wall_time();
+		if ((uint32_t)i + 1 > sb->nslots)
+			sb->nslots = (uint32_t)i + 1;
+		return i;
+	}
+	return -1;
+}
+
+/* Folds a dead worker's counters into the totals and frees its slot. */
+void
+sb_slot_release(struct scoreboard *sb, int i)
+{
+	struct sb_slot	*s;
+
+	if (i < 0 || i >= SB_SLOTS)
+		return;
+	s = &sb->slots[i];
+	sb->done_requests += s->requests;
+	sb->done_bytes += s->bytes;
+	sb->done_connections += s->connections;
+	sb->done_4xx += s->status_4xx;
+	sb->done_5xx += s->status_5xx;
+	sb->done_log_dropped += s->log_dropped;
+	memset(s, 0, sizeof(*s));
+	while (sb->nslots > 0 && sb->slots[sb->nslots - 1].pid == 0)
+		sb->nslots--;
+}
+
+int
+sb_slot_of_pid(const struct scoreboard *sb, int32_t pid)
+{
+	uint32_t	 i, n = sb->nslots;
+
+	if (n > SB_SLOTS)
+		n = SB_SLOTS;
+	for (i = 0; i < n; i++)
+		if (sb->slots[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+void
+sb_set_state(struct sb_slot *s, enum sb_state st)
+{
+	s->state = (uint32_t)st;
+}
+
+void
+sb_count_response(struct sb_slot *s, int status, uint64_t bytes)
+{
+	s->requests++;
+	s->bytes += bytes;
+	if (status >= 500)
+		s->status_5xx++;
+	else if (status >= 400)
+		s->status_4xx++;
+}
+
+/* Workers of the current generation waiting in accept. */
+unsigned
+sb_idle_workers(const struct scoreboard *sb)
+{
+	uint32_t	 i, n = sb->nslots, gen = sb->generation;
+	unsigned	 idle = 0;
+
+	if (n > SB_SLOTS)
+		n = SB_SLOTS;
+	for (i = 0; i < n; i++)
+		if (sb->slots[i].state == SB_ACCEPTING &&
+		    sb->slots[i].generation == gen)
+			idle++;
+	return idle;
+}
+
+/*
+ * Unique across workers, reloads and requests sharing a connection: the
+ * run's boot id, the worker's fork serial (never reused in a run) and the
+ * worker's own request count. No shared counter, so no 64-bit atomics,
+ * which 32-bit MIPS lacks.
+ */
+void
+sb_request_id(const struct scoreboard *sb, uint32_t serial, uint64_t n,
+    char *out, size_t size)
+{
+	snprintf(out, size, "%llx-%x-%llx", (unsigned long long)sb->boot_id,
+	    serial, (unsigned long long)n);
+}

@@ -1,0 +1,93 @@
+/*
+ * A worker: blocks in accept, serves that one connection's keep-alive
+ * loop to its end, and goes back to accept. It exits when the master's
+ * generation moves on (reload), on a graceful stop, or when it has served
+ * max_requests_per_worker (recycling); never because of a client.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+bool
+worker_should_close(struct worker *w)
+{
+	const struct scoreboard	*sb = w->sb;
+	unsigned		 max = w->conf->max_requests_per_worker;
+
+	return sb->stopping || sb->generation != w->generation ||
+	    (max != 0 && w->served >= max);
+}
+
+/*
+ * The pool is under pressure when a connection waits to be accepted. An
+ * idle worker would take it at once, so the accept queue is only asked
+ * (a getsockopt per listener) when no worker of ours is idle.
+ */
+bool
+worker_pool_pressure(struct worker *w)
+{
+	int	 i;
+
+	if (sb_idle_workers(w->sb) > 0)
+		return false;
+	for (i = 0; i < w->nlisten; i++)
+		if (os_listen_queue(w->listen_fds[i]) > 0)
+			return true;
+	return false;
+}
+
+/* The Date header's value, formatted at most once a second. */
+const char *
+worker_date(struct worker *w)
+{
+	int64_t	 now = os_wall_time();
+
+	if (now != w->date_sec) {
+		http_date_format(now, w->date);
+		w->date_sec = now;
+	}
+	return w->date;
+}
+
+static void
+worker_check_logs(struct worker *w)
+{
+	if (w->log_epoch != w->sb->log_epoch) {
+		w->log_epoch = w->sb->log_epoch;
+		log_reopen(w->conf);
+	}
+}
+
+void
+worker_run(struct worker *w)
+{
+	struct os_peer	 peer;
+	int		 fd, which;
+
+	for (;;) {
+		(void)os_signal_take();
+		worker_check_logs(w);
+		if (worker_should_close(w))
+			break;
+		sb_set_state(w->slot, SB_ACCEPTING);
+		fd = os_accept(w->accept_fd, w->listen_fds, w->nlisten, &peer,
+		    &which);
+		if (fd == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("accept");
+			/* EMFILE and friends leave the listener readable:
+			 * pause instead of spinning until a descriptor frees. */
+			os_sleep_ms(100);
+			continue;
+		}
+		w->slot->connections++;
+		memcpy(w->slot->client, peer.addr, sizeof(w->slot->client));
+		conn_serve(w, fd, &peer);
+		memset(w->slot->client, 0, sizeof(w->slot->client));
+	}
+	sb_set_state(w->slot, SB_CLOSING);
+	exit(0);
+}
