@@ -1,66 +1,94 @@
-# porch: one entry point. `make` builds build/host/porch; `make run` serves
-# the bundled admin UI; `make test` runs every test. See README.md.
+# porch: one entry point. See README.md.
+#   make                      build/host/porch
+#   make ARCH=armhf|aarch64|mipsel   build/<arch>/porch, static (musl)
+#   make STATIC=1             build/host/porch, static with musl
+#   make TLS=0                without mbedTLS
+#   make run [PORT=8080]      serve the bundled admin UI on 127.0.0.1
+#   make test                 every test (what CI runs)
+#   make size                 porch's size per target, with and without TLS
 
 ARCH	?= host
 STATIC	?= 0
-TLS	?= 0
+TLS	?= 1
 PORT	?= 8080
 
-BUILD	:= build/$(ARCH)
+include toolchain/toolchain.mk
+
+BUILD	?= build/$(ARCH)
 PORCH	:= $(BUILD)/porch
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wvla -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wpointer-arith -Wcast-qual
 CSTD	:= -std=c11 -D_GNU_SOURCE
+OPT	?= $(if $(TC_CFLAGS),,-O2 -g)
 
-SRCS	:= $(wildcard server/*.c) $(wildcard platform/*.c)
-HDRS	:= $(wildcard server/*.h) $(wildcard platform/*.h)
-
-ifeq ($(ARCH),host)
-ifeq ($(STATIC),0)
-CC	:= cc
-OPT	?= -O2 -g
-LDFLAGS_T :=
-STRIP	:= strip
+SRCS	:= $(wildcard server/*.c) $(wildcard platform/*.c) $(wildcard cgi/*.c)
+HDRS	:= $(wildcard server/*.h) $(wildcard platform/*.h) $(wildcard cgi/*.h)
+TLS_SRCS := $(wildcard tls/*.c)
+ifeq ($(TLS),1)
+ifneq ($(TLS_SRCS),)
+SRCS	+= $(TLS_SRCS)
+HDRS	+= $(wildcard tls/*.h)
+TLS_DEFS := -DPORCH_TLS $(MBEDTLS_CFLAGS)
+TLS_LIBS := $(MBEDTLS_LIBS)
+TLS_DEP	:= $(MBEDTLS_LIBS)
 endif
 endif
 
--include toolchain/toolchain.mk
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(TLS_DEFS) $(CFLAGS)
 
-ifneq ($(TC_CC),)
-CC	:= $(TC_CC)
-OPT	?= -Os
-LDFLAGS_T := $(TC_LDFLAGS)
-STRIP	:= $(TC_STRIP)
-endif
-
-CFLAGS_ALL := $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(CFLAGS)
-
-.PHONY: all run test unit integration clean deps help
+.PHONY: all run test unit integration clean deps size help fuzz fuzz-smoke \
+	format format-check
 
 all: $(PORCH)
 
-$(PORCH): $(SRCS) $(HDRS) | $(TC_STAMP)
+# Targets ship a stripped binary; porch.debug keeps the symbols.
+$(PORCH): $(SRCS) $(HDRS) $(TLS_DEP) | $(TC_STAMP) $(MBEDTLS_STAMP)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_ALL) -o $@ $(SRCS) $(LDFLAGS_T) $(LDFLAGS)
+	$(TC_CC) $(CFLAGS_ALL) -o $@ $(SRCS) $(TLS_LIBS) $(TC_LDFLAGS) $(LDFLAGS)
+ifneq ($(TC_LDFLAGS),)
+	cp $@ $@.debug
+	$(TC_STRIP) $@
+endif
 
-# Packages that the tests need, installed only when missing.
+$(MBEDTLS_LIBS): | $(MBEDTLS_STAMP)
+
+# Packages the tests need, installed only when missing.
 TEST_DEBS := python3-pytest curl wget apache2-utils wrk clang \
-	     libclang-rt-14-dev
+	     libclang-rt-14-dev busybox-static lighttpd
 deps:
 	@sh toolchain/deps.sh $(TEST_DEBS)
 
 -include tests/unit/unit.mk
+-include tests/fuzz/fuzz.mk
 
-integration: $(PORCH) deps
-	PORCH_BIN=$(abspath $(PORCH)) /usr/bin/python3 -m pytest -q \
-	    tests/integration
+integration: $(PORCH)
+	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
+	    /usr/bin/python3 -m pytest -q tests/integration
 
 run: $(PORCH)
 	sh rootfs/run-dev.sh $(PORCH) $(PORT)
 
 test: deps
 	@sh tests/run-all.sh
+
+size:
+	@for a in armhf aarch64 mipsel; do \
+	    for t in 0 1; do \
+		$(MAKE) --no-print-directory -s ARCH=$$a TLS=$$t \
+		    BUILD=build/size/$$a-tls$$t build/size/$$a-tls$$t/porch \
+		    >/dev/null || exit 1; \
+	    done; \
+	done
+	@printf '%-8s %12s %12s\n' target "TLS=0" "TLS=1"
+	@for a in armhf aarch64 mipsel; do \
+	    printf '%-8s %12s %12s\n' $$a \
+		$$(stat -c %s build/size/$$a-tls0/porch) \
+		$$(stat -c %s build/size/$$a-tls1/porch); \
+	done
+
+format:
+	clang-format -i server/*.[ch] platform/*.[ch] $(wildcard cgi/*.[ch] tls/*.[ch])
 
 clean:
 	rm -rf build

@@ -74,6 +74,7 @@ int	 os_set_nonblock(int fd, bool on);
 /* os_io.c */
 int	 os_wait(const int *fds, int nfds, int64_t deadline_ms,
 	    bool interruptible);
+int	 os_wait_io(int fd, bool writable, int64_t deadline_ms);
 ssize_t	 os_read_deadline(int fd, void *, size_t, int64_t deadline_ms);
 int	 os_write_all(int fd, const void *, size_t, int64_t deadline_ms);
 int	 os_writev_all(int fd, const struct iovec *, int, int64_t);

@@ -48,6 +48,13 @@ os_wait_fd(int fd, short events, int64_t deadline_ms)
 	}
 }
 
+/* For IO layers above platform (TLS): wait until fd is readable/writable. */
+int
+os_wait_io(int fd, bool writable, int64_t deadline_ms)
+{
+	return os_wait_fd(fd, writable ? POLLOUT : POLLIN, deadline_ms);
+}
+
 /*
  * Index of the first readable (or hung-up) fd; -1 with ETIMEDOUT, or with
  * EINTR when interruptible and a stop signal arrived. The signals stay
