@@ -43,9 +43,13 @@ CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(TLS_DEFS) $(CFLAGS)
 all: $(PORCH)
 
 # Targets ship a stripped binary; porch.debug keeps the symbols.
+# glibc keeps crypt(3) in libcrypt; musl has it in libc.
+LIBCRYPT := $(if $(TC_LDFLAGS),,-lcrypt)
+
 $(PORCH): $(SRCS) $(HDRS) $(TLS_DEP) | $(TC_STAMP) $(MBEDTLS_STAMP)
 	@mkdir -p $(BUILD)
-	$(TC_CC) $(CFLAGS_ALL) -o $@ $(SRCS) $(TLS_LIBS) $(TC_LDFLAGS) $(LDFLAGS)
+	$(TC_CC) $(CFLAGS_ALL) -o $@ $(SRCS) $(TLS_LIBS) $(TC_LDFLAGS) \
+	    $(LDFLAGS) $(LIBCRYPT)
 ifneq ($(TC_LDFLAGS),)
 	cp $@ $@.debug
 	$(TC_STRIP) $@
@@ -64,7 +68,7 @@ deps:
 
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
-	    /usr/bin/python3 -m pytest -q tests/integration
+	    /usr/bin/python3 -m pytest -q $(PYTEST_ARGS) tests/integration
 
 run: $(PORCH)
 	sh rootfs/run-dev.sh $(PORCH) $(PORT)

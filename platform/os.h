@@ -134,6 +134,7 @@ struct os_stat {
 	uint64_t	 size;
 	int64_t		 mtime;		/* seconds since the epoch */
 	uint64_t	 ino;
+	int64_t		 mtime_ns;	/* sub-second part, for caches */
 	bool		 is_dir, is_reg, exec;
 };
 int	 os_open_dir(const char *);
@@ -144,5 +145,10 @@ int	 os_open_append(const char *path);
 int	 os_readable_file(const char *path);
 int	 os_is_dir(const char *path);
 int	 os_unlink(const char *path);
+ssize_t	 os_read_small_file(const char *, char *, size_t, struct os_stat *);
+int	 os_stat_path(const char *, struct os_stat *);
+
+/* os_crypt.c */
+const char	*os_crypt(const char *key, const char *setting);
 
 #endif

@@ -40,6 +40,7 @@ os_fstat(int fd, struct os_stat *st)
 	st->size = (uint64_t)sb.st_size;
 	st->mtime = (int64_t)sb.st_mtime;
 	st->ino = (uint64_t)sb.st_ino;
+	st->mtime_ns = (int64_t)sb.st_mtim.tv_nsec;
 	st->is_dir = S_ISDIR(sb.st_mode);
 	st->is_reg = S_ISREG(sb.st_mode);
 	st->exec = (sb.st_mode & 0111) != 0;
@@ -178,4 +179,57 @@ int
 os_unlink(const char *path)
 {
 	return unlink(path);
+}
+
+/*
+ * Reads a small file whole into buf (NUL-terminated). Returns its length,
+ * or -1: unreadable, or larger than size - 1 (EFBIG).
+ */
+ssize_t
+os_read_small_file(const char *path, char *buf, size_t size,
+    struct os_stat *st)
+{
+	ssize_t	 n;
+	size_t	 got = 0;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	if (os_fstat(fd, st) == -1)
+		goto fail;
+	if (!st->is_reg || st->size >= size) {
+		errno = st->is_reg ? EFBIG : EINVAL;
+		goto fail;
+	}
+	while (got < size - 1) {
+		n = os_pread(fd, buf + got, size - 1 - got, (off_t)got);
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return (ssize_t)got;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* stat() by name, for caches keyed on a file's identity. */
+int
+os_stat_path(const char *path, struct os_stat *st)
+{
+	int	 fd, rc, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
+		return -1;
+	rc = os_fstat(fd, st);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }

@@ -45,6 +45,10 @@ static int	 set_mime(struct conf *, const struct directive *, char **, int,
 		    const char *);
 static int	 set_log(struct conf *, const struct directive *, char **, int,
 		    const char *);
+static int	 set_auth(struct conf *, const struct directive *, char **, int,
+		    const char *);
+static int	 set_path(struct conf *, const struct directive *, char **, int,
+		    const char *);
 
 static const struct directive directives[] = {
 	{ "listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
@@ -101,6 +105,12 @@ static const struct directive directives[] = {
 	    "worker (default 5)" },
 	{ "gzip_static", set_onoff, FIELD(gzip_static), 0, 0, 1, "on|off",
 	    "serve FILE.gz to clients accepting gzip (default on)" },
+	{ "auth", set_auth, 0, 0, 0, 3, "PREFIX REALM PASSWORD_FILE",
+	    "HTTP Basic auth for paths under PREFIX; file of user:crypt-hash "
+	    "lines (repeatable)" },
+	{ "status_path", set_path, FIELD(status_path), 0, 0, 1, "PATH|off",
+	    "JSON server status, loopback clients only "
+	    "(default " CONF_STATUS_PATH ")" },
 	{ "mime_type", set_mime, 0, 0, 0, 2, "EXT TYPE",
 	    "add or override a MIME type (repeatable)" },
 	{ "access_log", set_log, FIELD(access_log), 0, 0, 1, "FILE|syslog|off",
@@ -170,6 +180,7 @@ conf_new(void)
 	cf->pressure_slice = CONF_PRESSURE_SLICE;
 	cf->gzip_static = true;
 	cf->access_log = "off";
+	cf->status_path = CONF_STATUS_PATH;
 	cf->error_log = "stderr";
 	return cf;
 }
@@ -360,6 +371,59 @@ set_log(struct conf *cf, const struct directive *d, char **av, int ac,
 	}
 	if (strcmp(av[0], "stderr") == 0 && !error_log) {
 		conf_error(where, d->name, "expected FILE, syslog or off");
+		return -1;
+	}
+	return set_string(cf, d, av, ac, where);
+}
+
+static int
+set_auth(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_auth	*a;
+	const char		*p;
+
+	(void)ac;
+	if (cf->nauth == CONF_AUTH_MAX) {
+		conf_error(where, d->name, "more than %d auth prefixes",
+		    CONF_AUTH_MAX);
+		return -1;
+	}
+	if (av[0][0] != '/') {
+		conf_error(where, d->name, "prefix \"%s\" must start with /",
+		    av[0]);
+		return -1;
+	}
+	for (p = av[1]; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
+			conf_error(where, d->name, "realm may not contain "
+			    "quotes, backslashes or control characters");
+			return -1;
+		}
+	a = &cf->auth[cf->nauth];
+	a->prefix = conf_strdup(cf, av[0]);
+	a->realm = conf_strdup(cf, av[1]);
+	a->file = conf_strdup(cf, av[2]);
+	if (a->prefix == NULL || a->realm == NULL || a->file == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	if (os_readable_file(a->file) == -1) {
+		conf_error(where, d->name, "%s: %s", a->file, strerror(errno));
+		return -1;
+	}
+	cf->nauth++;
+	return 0;
+}
+
+/* An absolute URL path, or "off". */
+static int
+set_path(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	if (av[0][0] != '/' && strcmp(av[0], "off") != 0) {
+		conf_error(where, d->name, "expected /PATH or off, got \"%s\"",
+		    av[0]);
 		return -1;
 	}
 	return set_string(cf, d, av, ac, where);

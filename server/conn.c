@@ -49,7 +49,7 @@ conn_wait_idle(struct conn *c)
 	struct worker	*w = c->w;
 	int		 fds[1 + CONF_LISTEN_MAX];
 	int		 i, n, nfds;
-	int64_t		 deadline;
+	int64_t		 deadline, wait;
 
 	deadline = os_now_ms() + (int64_t)c->conf->keepalive_timeout * 1000;
 	fds[0] = c->io.fd;
@@ -60,19 +60,27 @@ conn_wait_idle(struct conn *c)
 	if (c->io.pending(&c->io))
 		return 1;
 	for (;;) {
+		/* Stopping or reloading: a request already on its way is still
+		 * served (with Connection: close); a quiet connection closes. */
 		if (worker_should_close(w))
-			return 0;
+			return os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS,
+			    false) == 0;
 		n = os_wait(fds, nfds, deadline, true);
 		if (n == 0)
 			return 1;
 		if (n > 0) {
-			if (worker_pool_pressure(w))
-				return 0;
-			/* An idle worker will take it; look again shortly. */
-			n = os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS,
-			    true);
+			/* Under pressure a client that answers at once keeps
+			 * its connection (it was told keep-alive); one that
+			 * idles for longer than the grace is closed. */
+			wait = worker_pool_pressure(w) ?
+			    (int64_t)c->conf->pressure_grace :
+			    CONN_IDLE_RECHECK_MS;
+			n = os_wait(fds, 1, os_now_ms() + wait, true);
 			if (n == 0)
 				return 1;
+			if (wait != CONN_IDLE_RECHECK_MS && n == -1 &&
+			    errno == ETIMEDOUT)
+				return 0;
 		}
 		if (n == -1 && errno != EINTR && errno != ETIMEDOUT)
 			return 0;

@@ -111,4 +111,7 @@ int	 http_date_parse(struct str, int64_t *out);
 size_t	 http_date_format(int64_t, char out[HTTP_DATE_LEN + 1]);
 bool	 http_etag_match(struct str if_none_match, const char *etag);
 
+/* http_basic.c */
+int	 http_basic_decode(struct str, char *user, size_t, char *pass, size_t);
+
 #endif

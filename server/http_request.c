@@ -67,6 +67,8 @@ request_check(struct conn *c, struct request *r)
 static int
 request_route(struct conn *c, struct request *r)
 {
+	if (status_matches(c, r))
+		return status_serve(c, r);
 	switch (r->fr.method) {
 	case METHOD_GET:
 	case METHOD_HEAD:
@@ -118,10 +120,11 @@ request_serve(struct conn *c, struct request *r)
 		return -1;
 	}
 	c->in.pos += r->head_len;
+	sb_set_state(c->w->slot, SB_WRITING);
 	if ((status = request_check(c, r)) != 0) {
 		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
 		(void)response_error(c, r, status);
-	} else
+	} else if (auth_check(c, r) == 0)
 		(void)request_route(c, r);
 	request_end(c, r, before);
 	return c->closing ? -1 : 0;

@@ -42,6 +42,13 @@
 #define CONF_PRESSURE_SLICE		5	/* ms: busy connection share */
 
 #define CONF_LISTEN_MAX		8
+#define CONF_AUTH_MAX		8
+#define AUTH_FILE_MAX		8192	/* bytes of a password file */
+#define AUTH_NAME_MAX		64	/* bytes of a user name */
+#define AUTH_FREE_TRIES		5	/* failures before back-off */
+#define AUTH_BACKOFF_MAX	60	/* s: longest back-off */
+#define AUTH_FORGET		600	/* s: failures older are forgotten */
+#define SB_AUTHFAIL		64	/* client addresses tracked */
 #define CONF_INDEX_MAX		8
 #define CONF_MIME_MAX		64
 #define CONF_STRINGS_MAX	16384	/* bytes of strings per config */
@@ -69,6 +76,12 @@ struct conf_listen {
 struct conf_mime {
 	const char	*ext;
 	const char	*type;
+};
+
+struct conf_auth {
+	const char	*prefix;
+	const char	*realm;
+	const char	*file;
 };
 
 enum log_target {
@@ -105,6 +118,9 @@ struct conf {
 	unsigned		 pressure_grace;	/* ms */
 	unsigned		 pressure_slice;	/* ms */
 	bool			 gzip_static;
+	struct conf_auth	 auth[CONF_AUTH_MAX];
+	size_t			 nauth;
+	const char		*status_path;	/* "off" disables */
 	struct conf_mime	 mime[CONF_MIME_MAX];
 	size_t			 nmime;
 	const char		*access_log;	/* path, "syslog" or "off" */
@@ -121,6 +137,7 @@ struct request {
 	size_t			 head_len;	/* bytes of head in the buffer */
 	char			 path[CONN_PATH_MAX];
 	char			 id[32];	/* unique request id */
+	char			 user[AUTH_NAME_MAX];	/* authenticated */
 	int			 status;
 	uint64_t		 body_bytes;	/* response body bytes sent */
 	bool			 keepalive;	/* connection stays open */
@@ -187,6 +204,13 @@ struct scoreboard {
 	uint64_t	 done_requests, done_bytes, done_connections;
 	uint64_t	 done_4xx, done_5xx, done_log_dropped;
 	struct sb_slot	 slots[SB_SLOTS];
+	/* failed logins per client, shared by all workers (auth.c) */
+	uint32_t	 authfail_lock;
+	struct sb_authfail {
+		char		 addr[OS_ADDR_TEXT];
+		uint32_t	 fails;
+		int64_t		 last_ms;	/* monotonic */
+	}		 authfail[SB_AUTHFAIL];
 };
 
 struct worker {
@@ -281,6 +305,13 @@ int	 resp_send(struct conn *, struct request *, struct resp *,
 int	 response_error(struct conn *, struct request *, int status);
 int	 response_simple(struct conn *, struct request *, int status,
 	    const char *extra_name, const char *extra_value);
+
+/* auth.c */
+int	 auth_check(struct conn *, struct request *);
+
+/* status.c */
+bool	 status_matches(struct conn *, struct request *);
+int	 status_serve(struct conn *, struct request *);
 
 /* file.c */
 int	 file_serve(struct conn *, struct request *);

@@ -18,6 +18,10 @@
 #
 # Only variables prefixed FUZZ_ are defined here; each may be overridden.
 
+# Included early, this file must not steal the including Makefile's
+# default goal; run alone, its default is "fuzz-smoke".
+FUZZ_GOAL := $(.DEFAULT_GOAL)
+
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -std=c11 -D_GNU_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -97,3 +101,9 @@ fuzz-merge: $(FUZZ_BINS)
 	$(foreach t,$(FUZZ_TARGETS),mkdir -p $(FUZZ_BUILD)/corpus/$(t) && \
 	    $(FUZZ_BUILD)/$(t) -merge=1 $(filter -max_len=%,$(FUZZ_OPTS_$(t))) \
 	    tests/fuzz/corpus/$(t) $(FUZZ_BUILD)/corpus/$(t) &&) true
+
+ifeq ($(notdir $(firstword $(MAKEFILE_LIST))),fuzz.mk)
+.DEFAULT_GOAL := fuzz-smoke
+else
+.DEFAULT_GOAL := $(FUZZ_GOAL)
+endif

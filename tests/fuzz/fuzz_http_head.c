@@ -186,6 +186,33 @@ check_split(const char *data, size_t size, size_t k,
 		__builtin_trap();
 }
 
+/* With room for fewer fields: the same head, or 431 when it has more. */
+static void
+check_capacity(const char *data, size_t size, const struct parsed *whole)
+{
+	struct http_field	 f[2];
+	struct http_head	 h;
+	int			 rc, status;
+	size_t			 i;
+
+	memset(&h, 0, sizeof(h));
+	h.fields = f;
+	h.nfields = 2;
+	h.field_max = FIELD_MAX;
+	rc = http_parse_head(data, size, 0, &h, &status);
+	if (whole->h.nfields > 2) {
+		if (rc != HTTP_PARSE_ERROR || status != 431)
+			__builtin_trap();
+		return;
+	}
+	if (rc != whole->rc || h.nfields != whole->h.nfields)
+		__builtin_trap();
+	for (i = 0; i < h.nfields; i++)
+		if (f[i].name.p != whole->f[i].name.p ||
+		    f[i].value.len != whole->f[i].value.len)
+			__builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
 {
@@ -203,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
 			__builtin_trap();
 		check_head(&whole, data);
 		check_framing(&whole);
+		check_capacity(data, size, &whole);
 	}
 	if (size < 2)
 		return 0;

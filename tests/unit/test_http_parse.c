@@ -531,7 +531,7 @@ static bool
 same(int line, const char *mode, const struct outcome *whole,
     const struct outcome *o)
 {
-	char	 a[256], b[256];
+	char	 a[512], b[512];
 
 	if (outcome_eq(whole, o))
 		return true;
@@ -546,7 +546,7 @@ static void
 check_expected(const struct head_case *c, const struct outcome *o)
 {
 	size_t	 want = c->consumed ? c->consumed : c->len;
-	char	 s[256];
+	char	 s[512];
 	unsigned flags;
 
 	outcome_show(o, s, sizeof(s));
@@ -1110,6 +1110,11 @@ run_built_chunk_cases(struct unit_guard *g)
 	c = (struct chunk_case){ __LINE__, in, HTTP_CHUNK_LINE_MAX + 11, 400,
 	    "" };
 	run_chunk_case(g, &c);
+	memset(in + 1, ' ', HTTP_CHUNK_LINE_MAX);	/* BWS counts too */
+	n = 1 + HTTP_CHUNK_LINE_MAX;
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\nx\r\n" TAIL);
+	c = (struct chunk_case){ __LINE__, in, n, 400, "" };
+	run_chunk_case(g, &c);
 	n = (size_t)snprintf(in, sizeof(in), "1;");
 	memset(in + n, 'e', HTTP_CHUNK_LINE_MAX);
 	n += HTTP_CHUNK_LINE_MAX;
@@ -1140,6 +1145,11 @@ run_built_chunk_cases(struct unit_guard *g)
 	in[n] = 'v';
 	memcpy(in + n + 1, "\r\n\r\n", 4);
 	c = (struct chunk_case){ __LINE__, in, n + 5, 400, "" };
+	run_chunk_case(g, &c);
+	memcpy(in, "0\r\n", 3);		/* a name that never ends */
+	memset(in + 3, 'X', HTTP_TRAILER_MAX + 1);
+	c = (struct chunk_case){ __LINE__, in, HTTP_TRAILER_MAX + 4, 400,
+	    "" };
 	run_chunk_case(g, &c);
 }
 

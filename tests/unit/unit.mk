@@ -11,6 +11,10 @@
 #
 # Only variables prefixed UNIT_ are defined here; each may be overridden.
 
+# Included early, this file must not steal the including Makefile's
+# default goal; run alone, its default is "unit".
+UNIT_GOAL := $(.DEFAULT_GOAL)
+
 UNIT_CC ?= clang
 UNIT_CFLAGS ?= -std=c11 -D_GNU_SOURCE -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -66,3 +70,9 @@ unit: $(UNIT_BINS)
 	done; \
 	echo "$$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
+
+ifeq ($(notdir $(firstword $(MAKEFILE_LIST))),unit.mk)
+.DEFAULT_GOAL := unit
+else
+.DEFAULT_GOAL := $(UNIT_GOAL)
+endif
