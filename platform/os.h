@@ -92,6 +92,7 @@ int	 os_term_signal(int status);
 int	 os_kill(pid_t, int sig);
 int	 os_kill_group(pid_t, int sig);
 void	 os_die_with_parent(void);
+int	 os_child_subreaper(void);
 int	 os_drop_privileges(const char *user, const char *group);
 int	 os_lookup_user(const char *, unsigned *uid, unsigned *gid);
 int	 os_lookup_group(const char *, unsigned *gid);
@@ -100,6 +101,30 @@ int	 os_daemonize(void);
 pid_t	 os_getpid(void);
 int	 os_write_pidfile(const char *path);
 int	 os_devnull_stdin(void);
+
+/* os_spawn.c */
+#define OS_POLL_IN	0x001
+#define OS_POLL_OUT	0x004
+#define OS_POLL_ERR	0x008
+#define OS_POLL_HUP	0x010
+struct os_pollfd {
+	int		 fd;
+	short		 events, revents;
+};
+struct os_spawn {
+	const char	*path;
+	char *const	*argv;
+	char *const	*envp;
+	const char	*dir;		/* working directory, or NULL */
+	int		 stdin_fd;	/* -1: /dev/null */
+	int		 stdout_fd;
+	int		 stderr_fd;
+};
+pid_t	 os_spawn(const struct os_spawn *);
+int	 os_waitpid(pid_t, int *status, bool block);
+int	 os_poll(struct os_pollfd *, int, int64_t deadline_ms);
+ssize_t	 os_write_some(int fd, const void *, size_t);
+int	 os_ensure_stdio(void);
 
 /* os_signal.c */
 enum os_sig {
@@ -147,6 +172,7 @@ int	 os_is_dir(const char *path);
 int	 os_unlink(const char *path);
 ssize_t	 os_read_small_file(const char *, char *, size_t, struct os_stat *);
 int	 os_stat_path(const char *, struct os_stat *);
+int	 os_realpath(const char *, char *, size_t);
 
 /* os_crypt.c */
 const char	*os_crypt(const char *key, const char *setting);

@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -232,4 +234,20 @@ os_stat_path(const char *path, struct os_stat *st)
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+/* The absolute, symlink-free form of path, into out. */
+int
+os_realpath(const char *path, char *out, size_t size)
+{
+	char	 buf[PATH_MAX];
+
+	if (realpath(path, buf) == NULL)
+		return -1;
+	if (strlen(buf) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, buf, strlen(buf) + 1);
+	return 0;
 }

@@ -89,6 +89,13 @@ os_die_with_parent(void)
 		_exit(0);
 }
 
+/* Orphans of our CGIs become our children, so we reap them. */
+int
+os_child_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
 int
 os_lookup_user(const char *name, unsigned *uid, unsigned *gid)
 {

@@ -49,6 +49,8 @@ static int	 set_auth(struct conf *, const struct directive *, char **, int,
 		    const char *);
 static int	 set_path(struct conf *, const struct directive *, char **, int,
 		    const char *);
+static int	 set_cgi(struct conf *, const struct directive *, char **, int,
+		    const char *);
 
 static const struct directive directives[] = {
 	{ "listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
@@ -108,6 +110,14 @@ static const struct directive directives[] = {
 	{ "auth", set_auth, 0, 0, 0, 3, "PREFIX REALM PASSWORD_FILE",
 	    "HTTP Basic auth for paths under PREFIX; file of user:crypt-hash "
 	    "lines (repeatable)" },
+	{ "cgi", set_cgi, FIELD(cgi), 0, 0, 1, "PREFIX",
+	    "run files under PREFIX (e.g. /cgi-bin/) as CGI/1.1 (repeatable)" },
+	{ "cgi_ext", set_cgi, FIELD(cgi_ext), 0, 0, 1, ".EXT",
+	    "run files named *.EXT as CGI (repeatable)" },
+	{ "cgi_timeout", set_uint, FIELD(cgi_timeout), 1, 3600, 1, "S",
+	    "kill a CGI that produces no output for S seconds (default 30)" },
+	{ "cgi_continue_wait", set_uint, FIELD(cgi_continue_wait), 0, 10000, 1,
+	    "MS", "time a CGI has to answer before 100 Continue (default 100)" },
 	{ "status_path", set_path, FIELD(status_path), 0, 0, 1, "PATH|off",
 	    "JSON server status, loopback clients only "
 	    "(default " CONF_STATUS_PATH ")" },
@@ -181,6 +191,8 @@ conf_new(void)
 	cf->gzip_static = true;
 	cf->access_log = "off";
 	cf->status_path = CONF_STATUS_PATH;
+	cf->cgi_timeout = CONF_CGI_TIMEOUT;
+	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
 	cf->error_log = "stderr";
 	return cf;
 }
@@ -416,6 +428,33 @@ set_auth(struct conf *cf, const struct directive *d, char **av, int ac,
 	return 0;
 }
 
+static int
+set_cgi(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	bool		 ext = d->field == FIELD(cgi_ext);
+	const char	**list = ext ? cf->cgi_ext : cf->cgi;
+	size_t		*n = ext ? &cf->ncgi_ext : &cf->ncgi;
+
+	(void)ac;
+	if (*n == CONF_CGI_MAX) {
+		conf_error(where, d->name, "more than %d", CONF_CGI_MAX);
+		return -1;
+	}
+	if (ext ? (av[0][0] != '.' || av[0][1] == '\0' ||
+	    strchr(av[0], '/') != NULL) : av[0][0] != '/') {
+		conf_error(where, d->name, ext ? "expected .EXT, got \"%s\"" :
+		    "prefix \"%s\" must start with /", av[0]);
+		return -1;
+	}
+	if ((list[*n] = conf_strdup(cf, av[0])) == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
 /* An absolute URL path, or "off". */
 static int
 set_path(struct conf *cf, const struct directive *d, char **av, int ac,
@@ -563,7 +602,8 @@ conf_finish(struct conf *cf, const char *where)
 		    "listen directive");
 		errors++;
 	}
-	if (os_is_dir(cf->root) == -1) {
+	if (os_is_dir(cf->root) == -1 || os_realpath(cf->root, cf->root_abs,
+	    sizeof(cf->root_abs)) == -1) {
 		conf_error(where, "root", "%s: %s", cf->root, strerror(errno));
 		errors++;
 	}

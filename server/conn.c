@@ -86,7 +86,7 @@ conn_wait_idle(struct conn *c)
 			return 0;
 		if (n == -1 && errno == ETIMEDOUT && os_now_ms() >= deadline)
 			return 0;
-		(void)os_signal_take();
+		worker_signals(w);
 	}
 }
 
@@ -279,6 +279,8 @@ conn_serve(struct worker *w, int fd, const struct os_peer *peer)
 	c.in.start = c.in.pos = c.in.last = w->inbuf;
 	c.in.end = w->inbuf + w->insize;
 	c.accepted_ms = os_now_ms();
+	/* No longer idle: the pressure check must not count this worker. */
+	sb_set_state(w->slot, SB_READING_HEAD);
 	c.pressure_at_accept = worker_pool_pressure(w);
 	while (!c.closing) {
 		if (request_serve(&c, &r) == -1)

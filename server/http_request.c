@@ -69,6 +69,13 @@ request_route(struct conn *c, struct request *r)
 {
 	if (status_matches(c, r))
 		return status_serve(c, r);
+	if (cgi_matches(c->conf, r->path)) {
+		if (r->fr.method == METHOD_TRACE ||
+		    r->fr.method == METHOD_CONNECT)
+			return response_simple(c, r, 405, "Allow",
+			    "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+		return cgi_serve(c, r);
+	}
 	switch (r->fr.method) {
 	case METHOD_GET:
 	case METHOD_HEAD:
@@ -83,6 +90,7 @@ request_route(struct conn *c, struct request *r)
 static void
 request_end(struct conn *c, struct request *r, uint64_t bytes_before)
 {
+	worker_reap();
 	sb_count_response(c->w->slot, r->status, c->io.bytes_out -
 	    bytes_before);
 	log_access(c, r);

@@ -20,6 +20,10 @@ main(int argc, char *argv[])
 	int				 ch;
 
 	log_init("porch", true);
+	if (os_ensure_stdio() == -1) {
+		perror("porch: /dev/null");
+		return 1;
+	}
 	while ((ch = getopt(argc, argv, "c:dhl:o:r:tw:")) != -1) {
 		if (nov == MAIN_OVERRIDES_MAX && strchr("lorw", ch)) {
 			fprintf(stderr, "porch: too many options\n");

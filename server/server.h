@@ -12,6 +12,7 @@
 #include <syslog.h>
 
 #include "../platform/os.h"
+#include "../cgi/cgi.h"
 #include "http_parse.h"
 
 #define PORCH_VERSION		"0.1.0"
@@ -43,6 +44,9 @@
 
 #define CONF_LISTEN_MAX		8
 #define CONF_AUTH_MAX		8
+#define CONF_CGI_MAX		8
+#define CONF_CGI_TIMEOUT	30	/* s: script silent this long is killed */
+#define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
 #define AUTH_NAME_MAX		64	/* bytes of a user name */
 #define AUTH_FREE_TRIES		5	/* failures before back-off */
@@ -96,6 +100,7 @@ struct conf {
 	struct conf_listen	 listen[CONF_LISTEN_MAX];
 	size_t			 nlisten;
 	const char		*root;
+	char			 root_abs[CONN_PATH_MAX];	/* resolved */
 	unsigned		 workers;
 	const char		*user, *group;
 	bool			 allow_root;
@@ -118,6 +123,12 @@ struct conf {
 	unsigned		 pressure_grace;	/* ms */
 	unsigned		 pressure_slice;	/* ms */
 	bool			 gzip_static;
+	const char		*cgi[CONF_CGI_MAX];	/* path prefixes */
+	size_t			 ncgi;
+	const char		*cgi_ext[CONF_CGI_MAX];	/* ".cgi" ... */
+	size_t			 ncgi_ext;
+	unsigned		 cgi_timeout;		/* s */
+	unsigned		 cgi_continue_wait;	/* ms */
 	struct conf_auth	 auth[CONF_AUTH_MAX];
 	size_t			 nauth;
 	const char		*status_path;	/* "off" disables */
@@ -162,6 +173,7 @@ struct conn {
 	bool			 linger;	/* input may follow: drain on close */
 	bool			 eof;		/* client finished sending */
 	bool			 pressure_at_accept;
+	bool			 tls;
 	int64_t			 pressure_checked_ms;
 };
 
@@ -229,6 +241,7 @@ struct worker {
 	struct http_field	*fields;
 	uint64_t		 served;	/* requests, for recycling */
 	uint32_t		 serial;	/* fork serial, for request ids */
+	bool			 term;		/* SIGTERM seen: stop */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;
 	uint32_t		 log_epoch;
@@ -274,6 +287,8 @@ int	 master_run(struct conf *, const char *conf_path,
 void	 worker_run(struct worker *) __attribute__((noreturn));
 bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
+void	 worker_reap(void);
+void	 worker_signals(struct worker *);
 const char *worker_date(struct worker *);
 
 /* conn.c */
@@ -312,6 +327,12 @@ int	 auth_check(struct conn *, struct request *);
 /* status.c */
 bool	 status_matches(struct conn *, struct request *);
 int	 status_serve(struct conn *, struct request *);
+
+/* cgi_route.c, cgi_relay.c (in cgi/) */
+bool	 cgi_matches(const struct conf *, const char *path);
+int	 cgi_serve(struct conn *, struct request *);
+int	 cgi_relay(struct conn *, struct request *, const char *script,
+	    char **envp, bool nph);
 
 /* file.c */
 int	 file_serve(struct conn *, struct request *);

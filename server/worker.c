@@ -16,7 +16,7 @@ worker_should_close(struct worker *w)
 	const struct scoreboard	*sb = w->sb;
 	unsigned		 max = w->conf->max_requests_per_worker;
 
-	return sb->stopping || sb->generation != w->generation ||
+	return w->term || sb->stopping || sb->generation != w->generation ||
 	    (max != 0 && w->served >= max);
 }
 
@@ -60,14 +60,42 @@ worker_check_logs(struct worker *w)
 	}
 }
 
+/*
+ * Signals that reached a worker: TERM means stop even when the master
+ * could not say so in the scoreboard (it died: PR_SET_PDEATHSIG).
+ */
+void
+worker_signals(struct worker *w)
+{
+	unsigned	 sigs = os_signal_take();
+
+	if (sigs & OS_SIG_TERM)
+		w->term = true;
+	if (sigs & OS_SIG_CHLD)
+		worker_reap();
+}
+
+/* Reaps exited CGIs and their orphans (the worker is a subreaper). */
+void
+worker_reap(void)
+{
+	pid_t	 pid;
+	int	 status;
+
+	while (os_reap(&pid, &status) == 1)
+		;
+}
+
 void
 worker_run(struct worker *w)
 {
 	struct os_peer	 peer;
 	int		 fd, which;
 
+	if (os_child_subreaper() == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 	for (;;) {
-		(void)os_signal_take();
+		worker_signals(w);
 		worker_check_logs(w);
 		if (worker_should_close(w))
 			break;

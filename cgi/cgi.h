@@ -1,0 +1,73 @@
+/*
+ * CGI/1.1 (RFC 3875): the environment, the response header block, and
+ * running a script with its body streamed both ways. cgi_env.c and
+ * cgi_header.c are pure (unit-tested and fuzzed alone); cgi_spawn.c starts
+ * the script; cgi_relay.c (declared in server.h) pumps the bytes.
+ */
+#ifndef PORCH_CGI_H
+#define PORCH_CGI_H
+
+#include "../platform/os.h"
+#include "../server/http_parse.h"
+
+#define CGI_ENV_SIZE		16384	/* bytes of environment strings */
+#define CGI_ENV_VARS		128	/* variables, NULL included */
+#define CGI_HEADER_MAX		8192	/* bytes of a CGI's header block */
+#define CGI_HEADER_FIELDS	32	/* fields passed through */
+#define CGI_PATH		"/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* What the environment is built from: the request and the script. */
+struct cgi_env_input {
+	const struct http_head	*head;
+	const char		*method;
+	const char		*script_name;	/* URL path of the script */
+	const char		*path_info;	/* "" when none */
+	const char		*script_filename;
+	const char		*document_root;
+	struct str		 query;
+	const char		*remote_addr;
+	unsigned		 remote_port;
+	const char		*server_name;	/* Host without port */
+	const char		*server_addr;
+	unsigned		 server_port;
+	const char		*server_software;
+	bool			 https;
+	const char		*remote_user;	/* NULL unless authenticated */
+	const char		*request_id;
+	bool			 has_body;
+	uint64_t		 content_length;
+};
+
+/* A parsed CGI header block (RFC 3875 6.2). */
+struct cgi_header {
+	int			 status;	/* 0: none given */
+	struct str		 content_type;
+	struct str		 location;
+	bool			 has_length;
+	uint64_t		 content_length;
+	struct http_field	*fields;	/* passed-through fields */
+	size_t			 nfields;	/* in: capacity; out: used */
+};
+
+/* cgi_env.c */
+int	 cgi_env_build(const struct cgi_env_input *, char *buf, size_t size,
+	    char **envp, size_t nenv, int *status);
+bool	 cgi_field_is_hop(const struct http_head *, struct str name);
+
+/* cgi_header.c */
+int	 cgi_header_parse(const char *, size_t, struct cgi_header *,
+	    int *status);
+
+/* cgi_spawn.c */
+struct cgi_proc {
+	pid_t		 pid;		/* also the process group */
+	int		 in;		/* its stdin (ours to write), or -1 */
+	int		 out;		/* its stdout */
+	int		 err;		/* its stderr */
+};
+int	 cgi_spawn(const char *path, const char *dir, char **envp,
+	    bool with_stdin, struct cgi_proc *);
+void	 cgi_kill(struct cgi_proc *, int64_t grace_ms);
+void	 cgi_close(struct cgi_proc *);
+
+#endif
