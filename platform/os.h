@@ -99,6 +99,7 @@ int	 os_lookup_group(const char *, unsigned *gid);
 bool	 os_is_root(void);
 int	 os_daemonize(void);
 pid_t	 os_getpid(void);
+int	 os_hostname(char *, size_t);
 int	 os_write_pidfile(const char *path);
 int	 os_devnull_stdin(void);
 

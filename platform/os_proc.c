@@ -19,6 +19,15 @@ os_fork(void)
 	return fork();
 }
 
+int
+os_hostname(char *out, size_t size)
+{
+	if (gethostname(out, size) == -1)
+		return -1;
+	out[size - 1] = '\0';
+	return 0;
+}
+
 pid_t
 os_getpid(void)
 {

@@ -55,6 +55,22 @@ static int	 set_cgi(struct conf *, const struct directive *, char **, int,
 static const struct directive directives[] = {
 	{ "listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
 	    "plain HTTP listener; [::1]:PORT for IPv6 (repeatable)" },
+	{ "tls_listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
+	    "HTTPS listener (repeatable; needs tls_cert and tls_key)" },
+	{ "tls_cert", set_string, FIELD(tls_cert), 0, 0, 1, "FILE",
+	    "certificate chain, PEM" },
+	{ "tls_key", set_string, FIELD(tls_key), 0, 0, 1, "FILE",
+	    "private key, PEM" },
+	{ "tls_autogen", set_onoff, FIELD(tls_autogen), 0, 0, 1, "on|off",
+	    "generate a self-signed ECDSA certificate when none exists "
+	    "(default off)" },
+	{ "tls_redirect", set_onoff, FIELD(tls_redirect), 0, 0, 1, "on|off",
+	    "answer plain HTTP with a redirect to HTTPS (default off)" },
+	{ "tls_handshake_timeout", set_uint, FIELD(tls_handshake_timeout), 1,
+	    300, 1, "S", "seconds to complete a TLS handshake (default 10)" },
+	{ "tls_ticket_lifetime", set_uint, FIELD(tls_ticket_lifetime), 0,
+	    604800, 1, "S", "session ticket lifetime; 0 disables tickets "
+	    "(default 86400)" },
 	{ "root", set_string, FIELD(root), 0, 0, 1, "DIR",
 	    "document root (default " CONF_ROOT ")" },
 	{ "workers", set_uint, FIELD(workers), 1, CONF_WORKERS_MAX, 1, "N",
@@ -192,6 +208,8 @@ conf_new(void)
 	cf->access_log = "off";
 	cf->status_path = CONF_STATUS_PATH;
 	cf->cgi_timeout = CONF_CGI_TIMEOUT;
+	cf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT;
+	cf->tls_ticket_lifetime = CONF_TLS_TICKET_LIFETIME;
 	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
 	cf->error_log = "stderr";
 	return cf;
@@ -311,7 +329,14 @@ set_listen(struct conf *cf, const struct directive *d, char **av, int ac,
 			    av[0]);
 			return -1;
 		}
-	l->tls = false;
+	l->tls = strcmp(d->name, "tls_listen") == 0;
+#ifndef PORCH_TLS
+	if (l->tls) {
+		conf_error(where, d->name, "porch was built without TLS "
+		    "(make TLS=0)");
+		return -1;
+	}
+#endif
 	cf->nlisten++;
 	return 0;
 }
@@ -583,6 +608,17 @@ conf_load(struct conf *cf, const char *path)
 	return errors ? -1 : 0;
 }
 
+bool
+conf_has_tls(const struct conf *cf)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->nlisten; i++)
+		if (cf->listen[i].tls)
+			return true;
+	return false;
+}
+
 /*
  * Checks what only the whole configuration can tell: a listener exists,
  * the root is a directory, the user exists, log files can be opened.
@@ -617,6 +653,21 @@ conf_finish(struct conf *cf, const char *where)
 	}
 	if (cf->group != NULL && cf->user == NULL) {
 		conf_error(where, "group", "needs a user directive too");
+		errors++;
+	}
+	if (conf_has_tls(cf) && (cf->tls_cert == NULL || cf->tls_key == NULL)) {
+		conf_error(where, "tls_listen", "needs tls_cert and tls_key");
+		errors++;
+	} else if (conf_has_tls(cf) && !cf->tls_autogen &&
+	    (os_readable_file(cf->tls_cert) == -1 ||
+	    os_readable_file(cf->tls_key) == -1)) {
+		conf_error(where, "tls_cert", "%s: %s (or set tls_autogen on)",
+		    os_readable_file(cf->tls_cert) == -1 ? cf->tls_cert :
+		    cf->tls_key, strerror(errno));
+		errors++;
+	}
+	if (cf->tls_redirect && !conf_has_tls(cf)) {
+		conf_error(where, "tls_redirect", "needs a tls_listen");
 		errors++;
 	}
 	if (cf->max_field_size > cf->max_head_size)

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "server.h"
+#ifdef PORCH_TLS
+#include "../tls/tls.h"
+#endif
 
 #define CONN_IDLE_RECHECK_MS	10	/* listener busy, idle worker exists */
 
@@ -265,8 +268,27 @@ conn_input_pending(struct conn *c)
 	return !c->eof && (c->in.pos != c->in.last || c->io.pending(&c->io));
 }
 
+/* The connection's byte stream: plain TCP, or TLS after its handshake. */
+static int
+conn_io_open(struct conn *c, int fd, bool tls)
+{
+	os_io_plain(&c->io, fd);
+	if (!tls)
+		return 0;
+#ifdef PORCH_TLS
+	c->tls = true;
+	sb_set_state(c->w->slot, SB_READING_HEAD);
+	if (tls_accept(c->w->tls, &c->io, fd, os_now_ms() +
+	    (int64_t)c->conf->tls_handshake_timeout * 1000) == 0)
+		return 0;
+	conn_log(c, NULL, LOG_DEBUG, "tls handshake: %s", strerror(errno));
+#endif
+	os_close(fd);
+	return -1;
+}
+
 void
-conn_serve(struct worker *w, int fd, const struct os_peer *peer)
+conn_serve(struct worker *w, int fd, const struct os_peer *peer, bool tls)
 {
 	struct conn	 c;
 	struct request	 r;
@@ -275,7 +297,8 @@ conn_serve(struct worker *w, int fd, const struct os_peer *peer)
 	c.w = w;
 	c.conf = w->conf;
 	c.peer = *peer;
-	os_io_plain(&c.io, fd);
+	if (conn_io_open(&c, fd, tls) == -1)
+		return;
 	c.in.start = c.in.pos = c.in.last = w->inbuf;
 	c.in.end = w->inbuf + w->insize;
 	c.accepted_ms = os_now_ms();

@@ -64,9 +64,50 @@ request_check(struct conn *c, struct request *r)
 	return 0;
 }
 
+/*
+ * tls_redirect: plain requests go to the same path on the first HTTPS
+ * listener. Status stays reachable over plain HTTP on loopback.
+ */
+static int
+request_redirect_tls(struct conn *c, struct request *r)
+{
+	const struct conf	*cf = c->conf;
+	char			 loc[CONN_PATH_MAX + 320], host[256];
+	struct str		 h = r->fr.host;
+	unsigned		 port = 443;
+	const char		*colon;
+	size_t			 i;
+
+	for (i = 0; i < cf->nlisten; i++)
+		if (cf->listen[i].tls) {
+			port = cf->listen[i].addr.port;
+			break;
+		}
+	if (h.len == 0 || h.len >= sizeof(host))
+		snprintf(host, sizeof(host), "%s", c->peer.local_addr);
+	else {
+		colon = h.p[0] == '[' ? memchr(h.p, ']', h.len) :
+		    memchr(h.p, ':', h.len);
+		if (colon != NULL && h.p[0] == '[')
+			colon++;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon ?
+		    (size_t)(colon - h.p) : h.len), h.p);
+	}
+	if (port == 443)
+		snprintf(loc, sizeof(loc), "https://%s%.*s", host,
+		    (int)r->head.target.len, r->head.target.p);
+	else
+		snprintf(loc, sizeof(loc), "https://%s:%u%.*s", host, port,
+		    (int)r->head.target.len, r->head.target.p);
+	return response_simple(c, r, 301, "Location", loc);
+}
+
 static int
 request_route(struct conn *c, struct request *r)
 {
+	if (c->conf->tls_redirect && !c->tls &&
+	    !(status_matches(c, r) && c->peer.loopback))
+		return request_redirect_tls(c, r);
 	if (status_matches(c, r))
 		return status_serve(c, r);
 	if (cgi_matches(c->conf, r->path)) {

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "server.h"
+#ifdef PORCH_TLS
+#include "../tls/tls.h"
+#endif
 
 #define MASTER_STABLE_MS	10000	/* a worker this old resets back-off */
 
@@ -27,6 +30,7 @@ struct child {
 struct listener {
 	struct os_addr	 addr;
 	int		 fd;
+	bool		 tls;
 };
 
 static struct {
@@ -38,7 +42,9 @@ static struct {
 	struct child			 children[SB_SLOTS];
 	struct listener			 listeners[CONF_LISTEN_MAX];
 	int				 fds[CONF_LISTEN_MAX];
+	bool				 fds_tls[CONF_LISTEN_MAX];
 	int				 nlisten;
+	struct tls_server		*tls;
 	uint32_t			 generation;
 	int64_t				 backoff_ms;
 	int64_t				 respawn_at_ms;
@@ -74,6 +80,7 @@ listeners_apply(const struct conf *cf)
 
 	for (i = 0; i < cf->nlisten; i++) {
 		next[n].addr = cf->listen[i].addr;
+		next[n].tls = cf->listen[i].tls;
 		if ((old = listener_find(&cf->listen[i].addr)) != NULL) {
 			next[n].fd = old->fd;
 			(void)os_listen_adjust(old->fd, (int)cf->backlog,
@@ -98,9 +105,57 @@ listeners_apply(const struct conf *cf)
 	}
 	memcpy(m.listeners, next, sizeof(next[0]) * (size_t)n);
 	m.nlisten = n;
-	for (j = 0; j < n; j++)
+	for (j = 0; j < n; j++) {
 		m.fds[j] = m.listeners[j].fd;
+		m.fds_tls[j] = m.listeners[j].tls;
+	}
 	return 0;
+}
+
+/*
+ * The TLS context of a configuration: certificate loaded (or generated)
+ * in the master, before fork, so every worker shares it. -1 on error,
+ * reported; the caller keeps what it had.
+ */
+static int
+tls_prepare(const struct conf *cf, struct tls_server **out)
+{
+#ifdef PORCH_TLS
+	struct tls_settings	 ts;
+	char			 err[256], host[TLS_CERT_CN_MAX];
+
+	*out = NULL;
+	if (!conf_has_tls(cf))
+		return 0;
+	memset(&ts, 0, sizeof(ts));
+	ts.cert_file = cf->tls_cert;
+	ts.key_file = cf->tls_key;
+	ts.autogen = cf->tls_autogen;
+	if (os_hostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "%s", PORCH_SERVER_NAME);
+	ts.autogen_cn = host;
+	ts.ticket_lifetime = cf->tls_ticket_lifetime;
+	if ((*out = tls_server_new(&ts, err, sizeof(err))) == NULL) {
+		log_warnx("tls: %s", err);
+		return -1;
+	}
+	return 0;
+#else
+	(void)cf;
+	*out = NULL;
+	return 0;
+#endif
+}
+
+static void
+tls_release(struct tls_server *t)
+{
+#ifdef PORCH_TLS
+	if (t != NULL)
+		tls_server_free(t);
+#else
+	(void)t;
+#endif
 }
 
 /* In the child: becomes a worker and never returns. */
@@ -122,7 +177,9 @@ worker_start(int slot, uint32_t serial)
 	w.serial = serial;
 	w.log_epoch = m.sb->log_epoch;
 	w.listen_fds = m.fds;
+	w.listen_tls = m.fds_tls;
 	w.nlisten = m.nlisten;
+	w.tls = m.tls;
 	if (os_is_root() && cf->user != NULL &&
 	    os_drop_privileges(cf->user, cf->group) == -1)
 		fatal("dropping privileges to %s", cf->user);
@@ -138,6 +195,10 @@ worker_start(int slot, uint32_t serial)
 		fatalx("out of memory for buffers");
 	if ((w.accept_fd = os_accepter_open(m.fds, m.nlisten)) == -1)
 		fatal("epoll for listeners");
+#ifdef PORCH_TLS
+	if (w.tls != NULL && tls_worker_init(w.tls) == -1)
+		fatal("tls worker init");
+#endif
 	worker_run(&w);
 }
 
@@ -258,18 +319,22 @@ reap(void)
 static void
 reload(void)
 {
-	struct conf	*cf;
-
+	struct conf		*cf;
 	log_info("reloading configuration");
+	struct tls_server	*tls;
+
 	if ((cf = conf_build(m.conf_path, m.ov, m.nov)) == NULL) {
 		log_warnx("reload failed; still serving the old configuration");
 		return;
 	}
-	if (listeners_apply(cf) == -1) {
+	if (tls_prepare(cf, &tls) == -1 || listeners_apply(cf) == -1) {
 		log_warnx("reload failed; still serving the old configuration");
+		tls_release(tls);
 		conf_free(cf);
 		return;
 	}
+	tls_release(m.tls);	/* old workers keep their copy after fork */
+	m.tls = tls;
 	if (log_open(cf) == -1)
 		log_warn("opening logs of the new configuration");
 	conf_free(m.conf);
@@ -359,6 +424,10 @@ master_run(struct conf *cf, const char *conf_path,
 	if (os_is_root() && cf->user == NULL && !cf->allow_root) {
 		fprintf(stderr, "porch: refusing to run workers as root: set "
 		    "\"user NAME\" (or \"allow_root on\")\n");
+		return 1;
+	}
+	if (tls_prepare(cf, &m.tls) == -1) {
+		fprintf(stderr, "porch: TLS setup failed (see above)\n");
 		return 1;
 	}
 	if (listeners_apply(cf) == -1)

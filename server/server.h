@@ -45,6 +45,8 @@
 #define CONF_LISTEN_MAX		8
 #define CONF_AUTH_MAX		8
 #define CONF_CGI_MAX		8
+#define CONF_TLS_HANDSHAKE_TIMEOUT	10	/* s */
+#define CONF_TLS_TICKET_LIFETIME	86400	/* s; 0 disables tickets */
 #define CONF_CGI_TIMEOUT	30	/* s: script silent this long is killed */
 #define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
@@ -134,6 +136,12 @@ struct conf {
 	const char		*status_path;	/* "off" disables */
 	struct conf_mime	 mime[CONF_MIME_MAX];
 	size_t			 nmime;
+	const char		*tls_cert;
+	const char		*tls_key;
+	bool			 tls_autogen;
+	bool			 tls_redirect;		/* plain -> https */
+	unsigned		 tls_handshake_timeout;	/* s */
+	unsigned		 tls_ticket_lifetime;	/* s */
 	const char		*access_log;	/* path, "syslog" or "off" */
 	const char		*error_log;	/* path, "syslog" or "stderr" */
 	const char		*pid_file;
@@ -225,8 +233,12 @@ struct scoreboard {
 	}		 authfail[SB_AUTHFAIL];
 };
 
+struct tls_server;
+
 struct worker {
 	const struct conf	*conf;
+	struct tls_server	*tls;		/* NULL without TLS listeners */
+	const bool		*listen_tls;	/* per listener */
 	struct scoreboard	*sb;
 	struct sb_slot		*slot;
 	uint32_t		 generation;
@@ -263,6 +275,7 @@ int		 conf_set(struct conf *, const char *name, const char *value,
 		    const char *where);
 int		 conf_finish(struct conf *, const char *where);
 void		 conf_usage(void);
+bool		 conf_has_tls(const struct conf *);
 
 /* log.c */
 void	 log_init(const char *progname, bool foreground);
@@ -292,7 +305,7 @@ void	 worker_signals(struct worker *);
 const char *worker_date(struct worker *);
 
 /* conn.c */
-void	 conn_serve(struct worker *, int fd, const struct os_peer *);
+void	 conn_serve(struct worker *, int fd, const struct os_peer *, bool tls);
 int	 conn_read_head(struct conn *, struct request *);
 ssize_t	 conn_read_body(struct conn *, char *, size_t, int64_t deadline_ms);
 int	 conn_discard_body(struct conn *, struct request *);

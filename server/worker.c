@@ -113,7 +113,7 @@ worker_run(struct worker *w)
 		}
 		w->slot->connections++;
 		memcpy(w->slot->client, peer.addr, sizeof(w->slot->client));
-		conn_serve(w, fd, &peer);
+		conn_serve(w, fd, &peer, w->listen_tls[which]);
 		memset(w->slot->client, 0, sizeof(w->slot->client));
 	}
 	sb_set_state(w->slot, SB_CLOSING);
