@@ -81,27 +81,6 @@ cgi_resolve(struct conn *c, struct request *r, char *rel, size_t size,
 	}
 }
 
-/* The Host field's name part, or the local address when there is none. */
-static void
-server_name(struct conn *c, struct request *r, char *out, size_t size)
-{
-	struct str	 h = r->fr.host;
-	const char	*colon;
-
-	if (h.len == 0) {
-		snprintf(out, size, "%s", c->peer.local_addr);
-		return;
-	}
-	if (h.p[0] == '[')
-		colon = memchr(h.p, ']', h.len);
-	else
-		colon = memchr(h.p, ':', h.len);
-	if (colon != NULL && h.p[0] == '[')
-		colon++;
-	snprintf(out, size, "%.*s", (int)(colon ? (size_t)(colon - h.p) :
-	    h.len), h.p);
-}
-
 static int
 cgi_run(struct conn *c, struct request *r)
 {
@@ -122,7 +101,7 @@ cgi_run(struct conn *c, struct request *r)
 	    rel) >= (int)sizeof(script))
 		return response_error(c, r, 414);
 	snprintf(script_name, sizeof(script_name), "/%s", rel);
-	server_name(c, r, host, sizeof(host));
+	request_host_name(c, r, host, sizeof(host));
 	memset(&in, 0, sizeof(in));
 	in.head = &r->head;
 	in.method = http_method_name(r->fr.method);

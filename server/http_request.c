@@ -4,6 +4,7 @@
  * can be decided from the head is decided before any body byte is read,
  * and no 100 Continue is ever sent for a body porch will not consume.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "server.h"
@@ -64,6 +65,27 @@ request_check(struct conn *c, struct request *r)
 	return 0;
 }
 
+/* The Host field's name part, or the local address when there is none. */
+void
+request_host_name(struct conn *c, struct request *r, char *out, size_t size)
+{
+	struct str	 h = r->fr.host;
+	const char	*end;
+
+	if (h.len == 0) {
+		snprintf(out, size, "%s", c->peer.local_addr);
+		return;
+	}
+	if (h.p[0] == '[') {		/* "[v6]:port" keeps its brackets */
+		end = memchr(h.p, ']', h.len);
+		end = end ? end + 1 : h.p + h.len;
+	} else {
+		end = memchr(h.p, ':', h.len);
+		end = end ? end : h.p + h.len;
+	}
+	snprintf(out, size, "%.*s", (int)(end - h.p), h.p);
+}
+
 /*
  * tls_redirect: plain requests go to the same path on the first HTTPS
  * listener. Status stays reachable over plain HTTP on loopback.
@@ -73,9 +95,7 @@ request_redirect_tls(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
 	char			 loc[CONN_PATH_MAX + 320], host[256];
-	struct str		 h = r->fr.host;
 	unsigned		 port = 443;
-	const char		*colon;
 	size_t			 i;
 
 	for (i = 0; i < cf->nlisten; i++)
@@ -83,16 +103,7 @@ request_redirect_tls(struct conn *c, struct request *r)
 			port = cf->listen[i].addr.port;
 			break;
 		}
-	if (h.len == 0 || h.len >= sizeof(host))
-		snprintf(host, sizeof(host), "%s", c->peer.local_addr);
-	else {
-		colon = h.p[0] == '[' ? memchr(h.p, ']', h.len) :
-		    memchr(h.p, ':', h.len);
-		if (colon != NULL && h.p[0] == '[')
-			colon++;
-		snprintf(host, sizeof(host), "%.*s", (int)(colon ?
-		    (size_t)(colon - h.p) : h.len), h.p);
-	}
+	request_host_name(c, r, host, sizeof(host));
 	if (port == 443)
 		snprintf(loc, sizeof(loc), "https://%s%.*s", host,
 		    (int)r->head.target.len, r->head.target.p);

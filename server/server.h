@@ -316,6 +316,7 @@ int64_t	 conn_io_deadline(struct conn *);
 
 /* http_request.c */
 int	 request_serve(struct conn *, struct request *);
+void	 request_host_name(struct conn *, struct request *, char *, size_t);
 
 /* http_response.c */
 struct resp {
