@@ -174,6 +174,7 @@ int	 os_unlink(const char *path);
 ssize_t	 os_read_small_file(const char *, char *, size_t, struct os_stat *);
 int	 os_stat_path(const char *, struct os_stat *);
 int	 os_realpath(const char *, char *, size_t);
+int	 os_getcwd(char *, size_t);
 
 /* os_crypt.c */
 const char	*os_crypt(const char *key, const char *setting);

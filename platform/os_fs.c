@@ -251,3 +251,9 @@ os_realpath(const char *path, char *out, size_t size)
 	memcpy(out, buf, strlen(buf) + 1);
 	return 0;
 }
+
+int
+os_getcwd(char *out, size_t size)
+{
+	return getcwd(out, size) == NULL ? -1 : 0;
+}

@@ -121,6 +121,9 @@ static const struct directive directives[] = {
 	{ "pressure_slice", set_uint, FIELD(pressure_slice), 1, 60000, 1, "MS",
 	    "under pool pressure, ms a busy keep-alive connection keeps its "
 	    "worker (default 5)" },
+	{ "pressure_idle", set_uint, FIELD(pressure_idle), 1, 60000, 1, "MS",
+	    "under pool pressure, ms an idle keep-alive connection waits for "
+	    "its next request before it is closed (default 50)" },
 	{ "gzip_static", set_onoff, FIELD(gzip_static), 0, 0, 1, "on|off",
 	    "serve FILE.gz to clients accepting gzip (default on)" },
 	{ "auth", set_auth, 0, 0, 0, 3, "PREFIX REALM PASSWORD_FILE",
@@ -153,16 +156,51 @@ static void
 conf_error(const char *where, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Once porch serves, errors (of a reload) go to the error log. */
+static bool	 errors_to_log;
+
+/* Relative paths mean relative to where porch was started, even after
+ * -d moved it to "/" and on every reload. */
+static char	 start_dir[CONN_PATH_MAX];
+
+void
+conf_errors_to_log(void)
+{
+	errors_to_log = true;
+}
+
 static void
 conf_error(const char *where, const char *name, const char *fmt, ...)
 {
+	char	 msg[1024];
 	va_list	 ap;
 
-	fprintf(stderr, "%s: %s%s", where, name ? name : "", name ? ": " : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (errors_to_log)
+		log_warnx("%s: %s%s%s", where, name ? name : "",
+		    name ? ": " : "", msg);
+	else
+		fprintf(stderr, "%s: %s%s%s\n", where, name ? name : "",
+		    name ? ": " : "", msg);
+}
+
+static const char *
+conf_strdup(struct conf *cf, const char *s);
+
+/* A file name made absolute against the start directory. */
+static const char *
+conf_path(struct conf *cf, const char *s)
+{
+	char	 abs[2 * CONN_PATH_MAX];
+
+	if (s[0] == '/' || start_dir[0] == '\0')
+		return conf_strdup(cf, s);
+	if (snprintf(abs, sizeof(abs), "%s/%s", start_dir, s) >=
+	    (int)sizeof(abs))
+		return NULL;
+	return conf_strdup(cf, abs);
 }
 
 static const char *
@@ -204,6 +242,7 @@ conf_new(void)
 	cf->cache_max_age = CONF_CACHE_MAX_AGE;
 	cf->pressure_grace = CONF_PRESSURE_GRACE;
 	cf->pressure_slice = CONF_PRESSURE_SLICE;
+	cf->pressure_idle = CONF_PRESSURE_IDLE;
 	cf->gzip_static = true;
 	cf->access_log = "off";
 	cf->status_path = CONF_STATUS_PATH;
@@ -282,7 +321,13 @@ set_string(struct conf *cf, const struct directive *d, char **av, int ac,
 	const char	*s;
 
 	(void)ac;
-	if ((s = conf_strdup(cf, av[0])) == NULL) {
+	if (d->field == FIELD(user) || d->field == FIELD(group) ||
+	    d->field == FIELD(status_path) || strcmp(av[0], "syslog") == 0 ||
+	    strcmp(av[0], "stderr") == 0 || strcmp(av[0], "off") == 0)
+		s = conf_strdup(cf, av[0]);
+	else
+		s = conf_path(cf, av[0]);
+	if (s == NULL) {
 		conf_error(where, d->name, "configuration too large");
 		return -1;
 	}
@@ -440,7 +485,7 @@ set_auth(struct conf *cf, const struct directive *d, char **av, int ac,
 	a = &cf->auth[cf->nauth];
 	a->prefix = conf_strdup(cf, av[0]);
 	a->realm = conf_strdup(cf, av[1]);
-	a->file = conf_strdup(cf, av[2]);
+	a->file = conf_path(cf, av[2]);
 	if (a->prefix == NULL || a->realm == NULL || a->file == NULL) {
 		conf_error(where, d->name, "configuration too large");
 		return -1;
@@ -571,7 +616,7 @@ conf_load(struct conf *cf, const char *path)
 	size_t	 len;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		conf_error(path, NULL, "%s", strerror(errno));
 		return -1;
 	}
 	cf->file = conf_strdup(cf, path);
@@ -686,12 +731,20 @@ conf_build(const char *path, const struct conf_override *ov, size_t nov)
 	size_t		 i;
 	int		 errors = 0;
 
+	if (start_dir[0] == '\0' && os_getcwd(start_dir, sizeof(start_dir)) ==
+	    -1)
+		start_dir[0] = '\0';
 	if ((cf = conf_new()) == NULL) {
 		fprintf(stderr, "porch: out of memory\n");
 		return NULL;
 	}
-	if (path != NULL && conf_load(cf, path) == -1)
+	if (path != NULL && conf_load(cf, path) == -1) {
+		if (cf->file == NULL) {		/* unreadable: nothing more */
+			conf_free(cf);
+			return NULL;
+		}
 		errors++;
+	}
 	for (i = 0; i < nov; i++)
 		if (conf_set(cf, ov[i].name, ov[i].value, "command line") == -1)
 			errors++;

@@ -72,11 +72,12 @@ conn_wait_idle(struct conn *c)
 		if (n == 0)
 			return 1;
 		if (n > 0) {
-			/* Under pressure a client that answers at once keeps
+			/* Under pressure a client that comes back quickly keeps
 			 * its connection (it was told keep-alive); one that
-			 * idles for longer than the grace is closed. */
+			 * idles for longer than pressure_idle is closed, and
+			 * retries on a new one (RFC 9112 9.3.1). */
 			wait = worker_pool_pressure(w) ?
-			    (int64_t)c->conf->pressure_grace :
+			    (int64_t)c->conf->pressure_idle :
 			    CONN_IDLE_RECHECK_MS;
 			n = os_wait(fds, 1, os_now_ms() + wait, true);
 			if (n == 0)

@@ -18,6 +18,7 @@ request_begin(struct conn *c, struct request *r)
 
 	memset(&r->fr, 0, sizeof(r->fr));
 	r->path[0] = '\0';
+	r->user[0] = '\0';
 	r->status = 0;
 	r->body_bytes = 0;
 	r->keepalive = false;
@@ -27,6 +28,7 @@ request_begin(struct conn *c, struct request *r)
 	r->started_wall = os_wall_time();
 	c->nreq++;
 	w->served++;
+	worker_check_logs(w);
 	sb_request_id(w->sb, w->serial, w->served, r->id, sizeof(r->id));
 }
 
@@ -167,9 +169,9 @@ request_serve(struct conn *c, struct request *r)
 	rc = conn_read_head(c, r);
 	if (rc == 0)
 		return -1;
+	status = r->status;	/* the head's error, before begin clears it */
 	request_begin(c, r);
 	if (rc == -1) {
-		status = r->status;
 		c->closing = true;
 		c->linger = true;
 		conn_log(c, r, LOG_INFO, "request head rejected with %d",

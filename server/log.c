@@ -280,8 +280,13 @@ log_access(struct conn *c, struct request *r)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	pos = put_fmt(line, 0, sizeof(line), "%s - - [%s] \"", c->peer.addr,
-	    stamp);
+	pos = put_fmt(line, 0, sizeof(line), "%s - ", c->peer.addr);
+	if (r->user[0] != '\0')	/* CLF's authuser: who logged in */
+		pos = put_escaped(line, pos, sizeof(line) - 64, r->user,
+		    strlen(r->user));
+	else
+		pos = put_fmt(line, pos, sizeof(line), "-");
+	pos = put_fmt(line, pos, sizeof(line), " [%s] \"", stamp);
 	if (r->head.method.len > 0) {
 		pos = put_escaped(line, pos, sizeof(line), r->head.method.p,
 		    r->head.method.len);

@@ -13,6 +13,7 @@ main(int argc, char *argv[])
 {
 	static struct conf_override	 ov[MAIN_OVERRIDES_MAX];
 	static char			 names[MAIN_OVERRIDES_MAX][64];
+	static char			 abs_path[CONN_PATH_MAX];
 	struct conf			*cf;
 	const char			*path = NULL, *sp;
 	size_t				 nov = 0, n;
@@ -79,6 +80,9 @@ main(int argc, char *argv[])
 	}
 	if ((cf = conf_build(path, ov, nov)) == NULL)
 		return 1;
+	/* Reloads re-read it after -d moved porch to "/". */
+	if (path != NULL && os_realpath(path, abs_path, sizeof(abs_path)) == 0)
+		path = abs_path;
 	if (test) {
 		printf("configuration OK\n");
 		conf_free(cf);

@@ -445,6 +445,7 @@ master_run(struct conf *cf, const char *conf_path,
 		return 1;
 	}
 	os_signal_master();
+	conf_errors_to_log();
 	m.generation = 1;
 	m.sb->generation = 1;
 	log_set_role("master");

@@ -41,6 +41,7 @@
 #define CONF_STATUS_PATH		"/server-status"
 #define CONF_PRESSURE_GRACE		5	/* ms: new head under pressure */
 #define CONF_PRESSURE_SLICE		5	/* ms: busy connection share */
+#define CONF_PRESSURE_IDLE		50	/* ms: next request, if promised */
 
 #define CONF_LISTEN_MAX		8
 #define CONF_AUTH_MAX		8
@@ -124,6 +125,7 @@ struct conf {
 	unsigned		 cache_max_age;		/* s */
 	unsigned		 pressure_grace;	/* ms */
 	unsigned		 pressure_slice;	/* ms */
+	unsigned		 pressure_idle;		/* ms */
 	bool			 gzip_static;
 	const char		*cgi[CONF_CGI_MAX];	/* path prefixes */
 	size_t			 ncgi;
@@ -276,6 +278,7 @@ int		 conf_set(struct conf *, const char *name, const char *value,
 int		 conf_finish(struct conf *, const char *where);
 void		 conf_usage(void);
 bool		 conf_has_tls(const struct conf *);
+void		 conf_errors_to_log(void);
 
 /* log.c */
 void	 log_init(const char *progname, bool foreground);
@@ -302,6 +305,7 @@ bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
 void	 worker_reap(void);
 void	 worker_signals(struct worker *);
+void	 worker_check_logs(struct worker *);
 const char *worker_date(struct worker *);
 
 /* conn.c */

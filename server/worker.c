@@ -51,7 +51,8 @@ worker_date(struct worker *w)
 	return w->date;
 }
 
-static void
+/* USR1 reached the master: it bumped log_epoch for every worker. */
+void
 worker_check_logs(struct worker *w)
 {
 	if (w->log_epoch != w->sb->log_epoch) {
@@ -73,6 +74,8 @@ worker_signals(struct worker *w)
 		w->term = true;
 	if (sigs & OS_SIG_CHLD)
 		worker_reap();
+	if (sigs & OS_SIG_USR1)
+		worker_check_logs(w);
 }
 
 /* Reaps exited CGIs and their orphans (the worker is a subreaper). */
