@@ -11,9 +11,16 @@ ARCH	?= host
 STATIC	?= 0
 TLS	?= 1
 PORT	?= 8080
+SANITIZE ?= 0
 
 include toolchain/toolchain.mk
 
+# SANITIZE=1: ASan+UBSan build of porch for the test suite (host only).
+ifeq ($(SANITIZE),1)
+BUILD	?= build/$(ARCH)-sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+endif
 BUILD	?= build/$(ARCH)
 PORCH	:= $(BUILD)/porch
 
@@ -35,10 +42,11 @@ TLS_DEP	:= $(MBEDTLS_LIBS)
 endif
 endif
 
-CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(TLS_DEFS) $(CFLAGS)
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(SAN_FLAGS) $(TLS_DEFS) \
+	     $(CFLAGS)
 
 .PHONY: all run test unit integration clean deps size help fuzz fuzz-smoke \
-	format format-check
+	format bench
 
 all: $(PORCH)
 
@@ -49,7 +57,7 @@ LIBCRYPT := $(if $(TC_LDFLAGS),,-lcrypt)
 $(PORCH): $(SRCS) $(HDRS) $(TLS_DEP) | $(TC_STAMP) $(MBEDTLS_STAMP)
 	@mkdir -p $(BUILD)
 	$(TC_CC) $(CFLAGS_ALL) -o $@ $(SRCS) $(TLS_LIBS) $(TC_LDFLAGS) \
-	    $(LDFLAGS) $(LIBCRYPT)
+	    $(SAN_FLAGS) $(LDFLAGS) $(LIBCRYPT)
 ifneq ($(TC_LDFLAGS),)
 	cp $@ $@.debug
 	$(TC_STRIP) $@
@@ -65,10 +73,15 @@ deps:
 
 -include tests/unit/unit.mk
 -include tests/fuzz/fuzz.mk
+-include tests/tls/tls.mk
+-include tests/cgi/cgi.mk
 
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
 	    /usr/bin/python3 -m pytest -q $(PYTEST_ARGS) tests/integration
+
+bench: all
+	sh bench/run.sh
 
 run: $(PORCH)
 	sh rootfs/run-dev.sh $(PORCH) $(PORT)

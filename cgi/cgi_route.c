@@ -88,7 +88,7 @@ cgi_run(struct conn *c, struct request *r)
 	static char		*envp[CGI_ENV_VARS];
 	struct cgi_env_input	 in;
 	char			 rel[CONN_PATH_MAX], script[2 * CONN_PATH_MAX + 2];
-	char			 script_name[CONN_PATH_MAX], host[256];
+	char			 script_name[CONN_PATH_MAX + 2], host[256];
 	const char		*info, *base;
 	int			 status;
 
