@@ -46,7 +46,7 @@ CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(SAN_FLAGS) $(TLS_DEFS) \
 	     $(CFLAGS)
 
 .PHONY: all run test unit integration clean deps size help fuzz fuzz-smoke \
-	format bench
+	bench
 
 all: $(PORCH)
 
@@ -103,9 +103,6 @@ size:
 		$$(stat -c %s build/size/$$a-tls0/porch) \
 		$$(stat -c %s build/size/$$a-tls1/porch); \
 	done
-
-format:
-	clang-format -i server/*.[ch] platform/*.[ch] $(wildcard cgi/*.[ch] tls/*.[ch])
 
 clean:
 	rm -rf build
