@@ -7,8 +7,8 @@
 #   $PORCH_CACHE/<arch>/musl-<debian version>/   (bin/musl-gcc is the compiler)
 # with the Linux UAPI headers (linux/, asm/, ...) of
 # linux-libc-dev-<debarch>-cross copied into its include/.
-# host-musl: Debian's musl-tools musl-gcc plus a copy of the host's UAPI
-# headers, behind a wrapper in $PORCH_CACHE/host-musl/musl-debian/bin/musl-gcc.
+# host-musl: the same pinned musl built with the native gcc
+# (x86_64-linux-gnu-gcc), since Debian's musl-dev 1.2.3 lacks crypt(3).
 # A finished toolchain has a .stamp file; then this script does nothing.
 set -eu
 
@@ -38,32 +38,17 @@ copy_uapi() {	# from-dir to-dir
 	}
 }
 
-host_musl() {
-	prefix="$cache/host-musl/musl-debian"
-	[ -f "$prefix/.stamp" ] && return 0
-	"$here/deps.sh" musl-tools linux-libc-dev
-	rm -rf "$prefix"
-	mkdir -p "$prefix/bin" "$prefix/uapi"
-	# The host's asm/ lives in the multiarch directory.
-	copy_uapi /usr/include "$prefix/uapi"
-	rm -rf "$prefix/uapi/asm"
-	cp -R "/usr/include/$TRIPLET/asm" "$prefix/uapi/asm"
-	cat > "$prefix/bin/musl-gcc" <<EOW
-#!/bin/sh
-# Debian's musl-gcc (musl-tools) plus the kernel UAPI headers it lacks.
-exec /usr/bin/musl-gcc -isystem "$prefix/uapi" "\$@"
-EOW
-	chmod +x "$prefix/bin/musl-gcc"
-	dpkg-query -W -f='${Version}\n' musl-dev > "$prefix/.stamp"
-}
-
 cross_musl() {
 	deb=$(pin MUSL_DEB)
 	key=$(echo "${deb#*:}" | tr '~' '_')
 	prefix="$cache/$ARCH/musl-$key"
 	[ -f "$prefix/.stamp" ] && return 0
-	"$here/deps.sh" "gcc-$TRIPLET" "linux-libc-dev-$DEBARCH-cross" make \
-	    qemu-user-static
+	if [ "$ARCH" = host-musl ]; then
+		"$here/deps.sh" gcc make linux-libc-dev
+	else
+		"$here/deps.sh" "gcc-$TRIPLET" "linux-libc-dev-$DEBARCH-cross" \
+		    make qemu-user-static
+	fi
 	"$here/fetch.sh" musl
 	src="$cache/src/musl-$key/tree"
 	bld="$cache/$ARCH/build-musl-$key"
@@ -86,7 +71,14 @@ cross_musl() {
 		echo "build-musl.sh: musl build failed for $ARCH; log: $log" >&2
 		exit 1
 	}
-	copy_uapi "/usr/$TRIPLET/include" "$prefix/include"
+	if [ "$ARCH" = host-musl ]; then
+		# The native kernel headers: asm/ lives in the multiarch dir.
+		copy_uapi /usr/include "$prefix/include"
+		rm -rf "$prefix/include/asm"
+		cp -R "/usr/include/$TRIPLET/asm" "$prefix/include/asm"
+	else
+		copy_uapi "/usr/$TRIPLET/include" "$prefix/include"
+	fi
 	# musl's own wrapper honours $REALGCC from the environment; ours does
 	# not, so a stray variable cannot switch compilers under make.
 	cat > "$prefix/bin/musl-gcc" <<EOW
@@ -97,7 +89,4 @@ EOW
 	echo "$deb $TRIPLET" > "$prefix/.stamp"
 }
 
-case $ARCH in
-host-musl) host_musl ;;
-*) cross_musl ;;
-esac
+cross_musl

@@ -3,7 +3,7 @@
 #	make -f toolchain/toolchain.mk ARCH=armhf toolchain mbedtls
 #
 # In:	ARCH	host (default) | armhf | aarch64 | mipsel
-#	STATIC	0 (default) | 1: host only, static with musl (Debian's musl-gcc)
+#	STATIC	0 (default) | 1: host only, static with the pinned musl
 #	TLS	1 (default) | 0: MBEDTLS_CFLAGS, _LIBS and _STAMP are empty
 #	PORCH_CACHE	where builds go (default ~/.cache/porch), outside the repo
 # Out:	TC_ID		host | host-musl | armhf | aarch64 | mipsel (build dirs)
@@ -38,7 +38,7 @@ _tc_musl_key := musl-$(subst ~,_,$(MUSL_DEB))
 ifeq ($(ARCH),host)
 ifeq ($(STATIC),1)
 TC_ID := host-musl
-_tc_prefix := $(PORCH_CACHE)/host-musl/musl-debian
+_tc_prefix := $(PORCH_CACHE)/host-musl/$(_tc_musl_key)
 TC_CC := $(_tc_prefix)/bin/musl-gcc
 TC_AR := ar
 TC_STRIP := strip
@@ -86,7 +86,7 @@ endif
 # ones for size like the rest of the target code.
 _tc_mbedtls_cflags := $(if $(TC_CFLAGS),$(TC_CFLAGS),-O2 -ffunction-sections -fdata-sections)
 _tc_mbedtls_hash := $(shell { cat $(TC_DIR)/mbedtls_config.h \
-	$(TC_DIR)/build-mbedtls.sh; echo '$(TC_ID) $(MUSL_DEB) \
+	$(TC_DIR)/build-mbedtls.sh; echo '$(TC_ID) $(MUSL_DEB) $(TC_CC) \
 	$(_tc_mbedtls_cflags)'; } | sha256sum | cut -c1-10)
 _tc_mbedtls_prefix := $(PORCH_CACHE)/$(TC_ID)/mbedtls-$(MBEDTLS_VERSION)-$(_tc_mbedtls_hash)
 _tc_mbedtls_stamp := $(_tc_mbedtls_prefix)/.stamp
