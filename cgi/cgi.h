@@ -35,6 +35,7 @@ struct cgi_env_input {
 	const char		*remote_user;	/* NULL unless authenticated */
 	const char		*request_id;
 	bool			 has_body;
+	bool			 length_known;	/* not chunked */
 	uint64_t		 content_length;
 };
 

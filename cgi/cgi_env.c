@@ -214,6 +214,8 @@ cgi_env_build(const struct cgi_env_input *in, char *buf, size_t size,
 	(void)env_put(&e, "QUERY_STRING", in->query.p ? in->query.p : "",
 	    in->query.len);
 	env_str(&e, "REMOTE_ADDR", in->remote_addr);
+	/* RFC 3875 4.1.9: the address stands in when no name is looked up */
+	env_str(&e, "REMOTE_HOST", in->remote_addr);
 	env_uint(&e, "REMOTE_PORT", in->remote_port);
 	env_str(&e, "REQUEST_ID", in->request_id);
 	if (in->https)
@@ -222,9 +224,11 @@ cgi_env_build(const struct cgi_env_input *in, char *buf, size_t size,
 		env_str(&e, "AUTH_TYPE", "Basic");
 		env_str(&e, "REMOTE_USER", in->remote_user);
 	}
-	if (in->has_body)
+	/* A chunked body has no length to tell: the script reads to EOF. */
+	if (in->has_body && in->length_known)
 		env_uint(&e, "CONTENT_LENGTH", in->content_length);
-	if ((ct = http_field_get(in->head, "Content-Type")) != NULL)
+	if (in->has_body &&
+	    (ct = http_field_get(in->head, "Content-Type")) != NULL)
 		(void)env_put(&e, "CONTENT_TYPE", ct->p, ct->len);
 	if ((rc = env_fields(&e, in->head)) != 0) {
 		*status = rc;

@@ -29,6 +29,7 @@ enum relay_end {
 	RELAY_BAD_HEADER,
 	RELAY_TOO_LARGE,	/* chunked body over max_body_size */
 	RELAY_BAD_BODY,		/* malformed chunked body */
+	RELAY_CLIENT_TIMEOUT,	/* body stalled for io_timeout */
 };
 
 struct relay {
@@ -44,6 +45,7 @@ struct relay {
 	bool			 continue_due;	/* 100 still to send */
 	const char		*pend;		/* body bytes not yet piped */
 	size_t			 npend;
+	char			*body_base;	/* buffer behind the head */
 	/* script output to the client */
 	char			*out;
 	size_t			 nout;
@@ -55,6 +57,7 @@ struct relay {
 	char			 errline[CGI_ERR_LINE];
 	size_t			 nerr;
 	int64_t			 cgi_deadline;
+	int64_t			 io_deadline;	/* client's body */
 	enum relay_end		 end;
 	char			 redirect[CONN_PATH_MAX];
 };
@@ -110,17 +113,21 @@ body_read(struct relay *x)
 	struct buf	*b = &x->c->in;
 	ssize_t		 n;
 
-	/* Buffered bytes first; and never move them while some are piped. */
+	/* Buffered bytes first; and never move them while some are piped.
+	 * The head stays where it is: r->head points into it. */
 	if (x->npend > 0)
 		return 0;
 	if (b->pos != b->last)
 		return body_from_buffer(x);
-	b->pos = b->last = b->start;
+	b->pos = b->last = x->body_base;
 	n = x->c->io.read(&x->c->io, b->last, (size_t)(b->end - b->last),
 	    conn_io_deadline(x->c));
 	if (n <= 0)
 		return (x->end = RELAY_CLIENT_GONE), -1;
 	b->last += n;
+	/* The script is waiting on us, not silent by its own fault. */
+	x->io_deadline = conn_io_deadline(x->c);
+	x->cgi_deadline = cgi_deadline(x);
 	return body_from_buffer(x);
 }
 
@@ -145,6 +152,21 @@ body_write(struct relay *x)
 		os_close(x->p.in);	/* EOF on the script's stdin */
 		x->p.in = -1;
 	}
+}
+
+/* Pipes buffered body bytes until the pipe is full or the buffer empty. */
+static int
+body_pump(struct relay *x)
+{
+	while (x->p.in != -1 && !x->continue_due) {
+		if (x->npend == 0 && !x->body_done && body_from_buffer(x) == -1)
+			return -1;
+		body_write(x);	/* also closes stdin at the body's end */
+		if (x->npend > 0 || x->body_done || x->p.in == -1 ||
+		    x->c->in.pos == x->c->in.last)
+			break;
+	}
+	return 0;
 }
 
 /* Script stderr goes to the error log, a line at a time. */
@@ -197,8 +219,10 @@ out_send(struct relay *x, const char *p, size_t n)
 	    x->r->status == 204)
 		return 0;
 	if (x->has_length) {
-		if (n > x->length_left)
+		if (n > x->length_left) {
 			n = (size_t)x->length_left;	/* the script lied */
+			x->c->closing = true;
+		}
 		x->length_left -= n;
 	}
 	if (x->chunked) {
@@ -256,7 +280,7 @@ out_head(struct relay *x, const struct cgi_header *h)
 		    h->location);
 	for (i = 0; i < h->nfields; i++)
 		resp_str_header(&o, h->fields[i].name, h->fields[i].value);
-	x->has_length = h->has_length;
+	x->has_length = h->has_length && r->fr.method != METHOD_HEAD;
 	x->length_left = h->content_length;
 	if (status == 304 || status == 204)
 		x->has_length = false;
@@ -356,7 +380,7 @@ relay_pollset(struct relay *x, struct os_pollfd *pf, int *which)
 		which[n++] = 2;
 	}
 	if (x->p.in != -1 && x->npend == 0 && !x->body_done &&
-	    !x->continue_due) {
+	    !x->continue_due && x->c->in.pos == x->c->in.last) {
 		pf[n] = (struct os_pollfd){ x->c->io.fd, OS_POLL_IN, 0 };
 		which[n++] = 3;
 	}
@@ -393,16 +417,25 @@ relay_loop(struct relay *x)
 	int			 which[4], npf, n, i;
 	int64_t			 deadline;
 
+	bool			 client_wait;
+
 	while (x->end == RELAY_OK && !x->out_eof) {
 		if (x->continue_due && relay_continue(x) == -1)
 			return;
-		if (!x->continue_due && x->npend == 0 && !x->body_done &&
-		    x->p.in != -1 && body_from_buffer(x) == -1)
+		if (body_pump(x) == -1)
 			return;
-		if (x->p.in != -1)
-			body_write(x);	/* also closes stdin at the body's end */
+		/* Bytes a TLS layer holds already would never wake a poll. */
+		if (x->p.in != -1 && x->npend == 0 && !x->body_done &&
+		    !x->continue_due && x->c->in.pos == x->c->in.last &&
+		    x->c->io.pending(&x->c->io)) {
+			sb_set_state(x->c->w->slot, SB_READING_BODY);
+			(void)body_read(x);
+			continue;
+		}
 		npf = relay_pollset(x, pf, which);
-		deadline = x->cgi_deadline;
+		/* Waiting for the client's body: its clock, not the script's. */
+		client_wait = npf > 0 && which[npf - 1] == 3 && x->npend == 0;
+		deadline = client_wait ? x->io_deadline : x->cgi_deadline;
 		sb_set_state(x->c->w->slot, SB_CGI);
 		n = os_poll(pf, npf, deadline);
 		if (n == -1) {
@@ -412,7 +445,8 @@ relay_loop(struct relay *x)
 			return;
 		}
 		if (n == 0 && os_now_ms() >= deadline) {
-			x->end = RELAY_CGI_TIMEOUT;
+			x->end = client_wait ? RELAY_CLIENT_TIMEOUT :
+			    RELAY_CGI_TIMEOUT;
 			return;
 		}
 		for (i = 0; i < npf && x->end == RELAY_OK; i++) {
@@ -460,6 +494,9 @@ relay_finish(struct relay *x)
 	if (x->end == RELAY_CLIENT_GONE)
 		conn_log(c, r, LOG_INFO, "client went away during cgi %s",
 		    r->path);
+	else if (x->end == RELAY_CLIENT_TIMEOUT)
+		conn_log(c, r, LOG_INFO, "request body stalled for %u s",
+		    c->conf->io_timeout);
 	else if (x->end == RELAY_CGI_TIMEOUT)
 		conn_log(c, r, LOG_WARNING, "cgi %s: no output for %u s, "
 		    "killed", r->path, c->conf->cgi_timeout);
@@ -476,6 +513,8 @@ relay_finish(struct relay *x)
 	switch (x->end) {
 	case RELAY_CGI_TIMEOUT:
 		return response_error(c, r, 504);
+	case RELAY_CLIENT_TIMEOUT:
+		return response_error(c, r, 408);
 	case RELAY_TOO_LARGE:
 		return response_error(c, r, 413);
 	case RELAY_BAD_BODY:
@@ -505,6 +544,7 @@ cgi_relay(struct conn *c, struct request *r, const char *script, char **envp,
 	x.nph = nph;
 	x.out = outbuf;
 	x.body_left = r->fr.body == BODY_LENGTH ? r->fr.length : 0;
+	x.body_base = c->in.pos;
 	x.body_done = r->fr.body == BODY_NONE;
 	x.continue_due = r->fr.expect_continue && !x.body_done &&
 	    c->in.pos == c->in.last;
@@ -521,6 +561,7 @@ cgi_relay(struct conn *c, struct request *r, const char *script, char **envp,
 		x.p.in = -1;
 	}
 	x.cgi_deadline = cgi_deadline(&x);
+	x.io_deadline = conn_io_deadline(c);
 	relay_loop(&x);
 	if (x.end != RELAY_OK || !x.out_eof)
 		cgi_kill(&x.p, CGI_KILL_GRACE_MS);

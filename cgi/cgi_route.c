@@ -120,6 +120,7 @@ cgi_run(struct conn *c, struct request *r)
 	in.remote_user = r->user[0] ? r->user : NULL;
 	in.request_id = r->id;
 	in.has_body = r->fr.body != BODY_NONE;
+	in.length_known = r->fr.body == BODY_LENGTH;
 	in.content_length = r->fr.length;
 	if (cgi_env_build(&in, envbuf, sizeof(envbuf), envp, CGI_ENV_VARS,
 	    &status) == -1)
@@ -149,7 +150,9 @@ cgi_serve(struct conn *c, struct request *r)
 		if (http_path_decode((struct str){ loc, strcspn(loc, "?") },
 		    r->path, sizeof(r->path), &status) == -1)
 			return response_error(c, r, 500);
-		r->fr.method = METHOD_GET;
+		r->fr.method = METHOD_GET;	/* RFC 3875 6.2.2 */
+		r->fr.body = BODY_NONE;
+		r->fr.length = 0;
 		r->fr.query.p = strchr(loc, '?') ? strchr(loc, '?') + 1 : "";
 		r->fr.query.len = strlen(r->fr.query.p);
 		if (!cgi_matches(c->conf, r->path))

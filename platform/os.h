@@ -172,6 +172,11 @@ int	 os_readable_file(const char *path);
 int	 os_is_dir(const char *path);
 int	 os_unlink(const char *path);
 ssize_t	 os_read_small_file(const char *, char *, size_t, struct os_stat *);
+ssize_t	 os_read_small_fd(int, char *, size_t, struct os_stat *);
+int	 os_open_read(const char *);
+int	 os_fchown(int fd, unsigned uid, unsigned gid);
+int	 os_write_file_atomic(const char *path, const void *, size_t,
+	    unsigned mode);
 int	 os_stat_path(const char *, struct os_stat *);
 int	 os_realpath(const char *, char *, size_t);
 int	 os_getcwd(char *, size_t);

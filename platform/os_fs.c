@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,48 +74,111 @@ open_beneath_openat2(int rootfd, const char *rel)
 }
 
 /*
- * Without openat2: walk one component at a time with O_NOFOLLOW, so no
- * symlink is followed at all (stricter than RESOLVE_BENEATH, never looser).
- * rel is already normalised: no "." or ".." components.
+ * Without openat2 (Linux before 5.6, qemu-user): resolve one component at
+ * a time, as RESOLVE_BENEATH would. Each component is opened with
+ * O_NOFOLLOW; a symlink is read and its target spliced into the rest of
+ * the path, relative to the directory holding it; an absolute target, or
+ * ".." above the root, is an escape (EXDEV). The directories walked
+ * through are kept open, so ".." never needs the file system's own "..".
  */
+#define OS_WALK_DEPTH	32
+#define OS_WALK_LINKS	40	/* as the kernel's MAXSYMLINKS */
+
+static int
+walk_link(int dirfd, const char *comp, char *rest, size_t restsize)
+{
+	char	 target[PATH_MAX], joined[PATH_MAX];
+	ssize_t	 n;
+
+	if ((n = readlinkat(dirfd, comp, target, sizeof(target) - 1)) == -1)
+		return -1;
+	target[n] = '\0';
+	if (target[0] == '/') {
+		errno = EXDEV;		/* absolute: leaves the root */
+		return -1;
+	}
+	if (snprintf(joined, sizeof(joined), "%s%s%s", target,
+	    rest[0] ? "/" : "", rest) >= (int)sizeof(joined) ||
+	    strlen(joined) >= restsize) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(rest, joined, strlen(joined) + 1);
+	return 0;
+}
+
 static int
 open_beneath_walk(int rootfd, const char *rel)
 {
-	char		 comp[OS_PATH_COMPONENT_MAX + 1];
-	const char	*p = rel, *slash;
+	char		 rest[PATH_MAX], comp[OS_PATH_COMPONENT_MAX + 1];
+	int		 stack[OS_WALK_DEPTH + 1], depth = 0, links = 0;
+	int		 fd, saved;
 	size_t		 len;
-	int		 dirfd, fd, saved;
+	struct stat	 sb;
+	char		*p;
 
-	if ((dirfd = dup(rootfd)) == -1)
+	if (strlen(rel) >= sizeof(rest)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(rest, rel, strlen(rel) + 1);
+	if ((stack[0] = dup(rootfd)) == -1)
 		return -1;
 	for (;;) {
+		p = rest;
 		while (*p == '/')
 			p++;
 		if (*p == '\0')
-			return dirfd;
-		slash = strchr(p, '/');
-		len = slash ? (size_t)(slash - p) : strlen(p);
+			break;
+		len = strcspn(p, "/");
 		if (len > OS_PATH_COMPONENT_MAX) {
 			errno = ENAMETOOLONG;
 			goto fail;
 		}
 		memcpy(comp, p, len);
 		comp[len] = '\0';
-		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
-			errno = EPERM;
-			goto fail;
+		memmove(rest, p + len, strlen(p + len) + 1);
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			if (depth == 0) {
+				errno = EXDEV;	/* above the root */
+				goto fail;
+			}
+			close(stack[depth--]);
+			continue;
 		}
-		fd = openat(dirfd, comp, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
-		    O_NOCTTY | O_NOFOLLOW);
+		if (fstatat(stack[depth], comp, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			goto fail;
+		if (S_ISLNK(sb.st_mode)) {
+			if (++links > OS_WALK_LINKS) {
+				errno = ELOOP;
+				goto fail;
+			}
+			if (walk_link(stack[depth], comp, rest, sizeof(rest)) == -1)
+				goto fail;
+			continue;
+		}
+		/* O_NOFOLLOW: a symlink swapped in since fstatat is ELOOP. */
+		fd = openat(stack[depth], comp, O_RDONLY | O_CLOEXEC |
+		    O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
 		if (fd == -1)
 			goto fail;
-		close(dirfd);
-		dirfd = fd;
-		p += len;
+		if (depth == OS_WALK_DEPTH) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		stack[++depth] = fd;
 	}
+	fd = stack[depth];
+	while (depth > 0)
+		close(stack[--depth]);
+	return fd;
 fail:
 	saved = errno;
-	close(dirfd);
+	while (depth >= 0)
+		close(stack[depth--]);
 	errno = saved;
 	return -1;
 }
@@ -129,10 +193,8 @@ os_open_beneath(int rootfd, const char *rel, int *fd_out, struct os_stat *st)
 {
 	int	 fd = -1;
 
-	if (*rel == '\0')
-		rel = ".";
 	if (!openat2_missing) {
-		fd = open_beneath_openat2(rootfd, rel);
+		fd = open_beneath_openat2(rootfd, *rel ? rel : ".");
 		/* ENOSYS before 5.6; EPERM from old seccomp filters */
 		if (fd == -1 && (errno == ENOSYS || errno == EPERM))
 			openat2_missing = 1;
@@ -192,33 +254,52 @@ os_read_small_file(const char *path, char *buf, size_t size,
     struct os_stat *st)
 {
 	ssize_t	 n;
-	size_t	 got = 0;
 	int	 fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return -1;
+	n = os_read_small_fd(fd, buf, size, st);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
+/* The same from an open descriptor (read from offset 0). */
+ssize_t
+os_read_small_fd(int fd, char *buf, size_t size, struct os_stat *st)
+{
+	ssize_t	 n;
+	size_t	 got = 0;
+
 	if (os_fstat(fd, st) == -1)
-		goto fail;
+		return -1;
 	if (!st->is_reg || st->size >= size) {
 		errno = st->is_reg ? EFBIG : EINVAL;
-		goto fail;
+		return -1;
 	}
 	while (got < size - 1) {
 		n = os_pread(fd, buf + got, size - 1 - got, (off_t)got);
 		if (n == -1)
-			goto fail;
+			return -1;
 		if (n == 0)
 			break;
 		got += (size_t)n;
 	}
 	buf[got] = '\0';
-	close(fd);
 	return (ssize_t)got;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+}
+
+int
+os_open_read(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+int
+os_fchown(int fd, unsigned uid, unsigned gid)
+{
+	return fchown(fd, (uid_t)uid, (gid_t)gid);
 }
 
 /* stat() by name, for caches keyed on a file's identity. */
@@ -256,4 +337,80 @@ int
 os_getcwd(char *out, size_t size)
 {
 	return getcwd(out, size) == NULL ? -1 : 0;
+}
+
+static int
+os_fsync_parent(const char *path)
+{
+	char		 dir[4096];
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+	int		 fd, rc;
+
+	if (slash == NULL)
+		memcpy(dir, ".", 2);
+	else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof(dir)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Writes buf to a new temporary file beside path (created 0600, then given
+ * mode before any byte is written), fsyncs it, renames it over path and
+ * fsyncs the directory: path holds its old contents or all of buf, even
+ * after a power cut. The temporary file is removed on failure.
+ */
+int
+os_write_file_atomic(const char *path, const void *buf, size_t len,
+    unsigned mode)
+{
+	char		 tmp[4096];
+	const char	*p = buf;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	if (fchmod(fd, (mode_t)mode) == -1)
+		goto fail;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return os_fsync_parent(path);
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }

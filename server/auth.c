@@ -54,17 +54,32 @@ same_file(const struct os_stat *a, const struct os_stat *b)
 	    a->mtime_ns == b->mtime_ns;
 }
 
+/*
+ * The file by name when the worker may read it (it may have been replaced
+ * by a rename), else through the descriptor opened before privileges were
+ * dropped (a root-only file, edited in place).
+ */
 static const char *
-auth_file_load(const char *path)
+auth_file_load(const char *path, int fd)
 {
 	struct os_stat	 st;
+	bool		 by_name;
+	ssize_t		 n;
 
-	if (cache.valid && cache.path == path &&
-	    os_stat_path(path, &st) == 0 && same_file(&st, &cache.st))
+	by_name = os_stat_path(path, &st) == 0;
+	/* A deleted file fails closed; only "not mine to read" falls back. */
+	if (!by_name && (errno != EACCES || fd == -1 ||
+	    os_fstat(fd, &st) == -1)) {
+		log_warn("password file %s", path);
+		return NULL;
+	}
+	if (cache.valid && cache.path == path && same_file(&st, &cache.st))
 		return cache.data;
 	cache.valid = false;
-	if (os_read_small_file(path, cache.data, sizeof(cache.data),
-	    &cache.st) == -1) {
+	n = by_name ? os_read_small_file(path, cache.data, sizeof(cache.data),
+	    &cache.st) : os_read_small_fd(fd, cache.data, sizeof(cache.data),
+	    &cache.st);
+	if (n == -1) {
 		log_warn("password file %s", path);
 		return NULL;
 	}
@@ -247,7 +262,8 @@ auth_check(struct conn *c, struct request *r)
 		(void)auth_challenge(c, r, a);
 		return 401;
 	}
-	if ((data = auth_file_load(a->file)) == NULL) {
+	if ((data = auth_file_load(a->file,
+	    c->w->auth_fd[a - c->conf->auth])) == NULL) {
 		(void)response_error(c, r, 500);
 		return 500;
 	}

@@ -94,6 +94,47 @@ conn_wait_idle(struct conn *c)
 	}
 }
 
+/*
+ * Waits for more of a request head. Slow senders must not hold a fixed
+ * pool: once a connection waits to be accepted and no worker is idle, the
+ * head deadline is cut to pressure_grace from now. 0 when readable, -1
+ * when the deadline passed.
+ */
+static int
+conn_wait_head(struct conn *c, int64_t *deadline)
+{
+	struct worker	*w = c->w;
+	int		 fds[1 + CONF_LISTEN_MAX];
+	int		 i, n, nfds = 1;
+	int64_t		 grace;
+
+	fds[0] = c->io.fd;
+	for (i = 0; i < w->nlisten && nfds < 1 + CONF_LISTEN_MAX; i++)
+		fds[nfds++] = w->listen_fds[i];
+	for (;;) {
+		if (c->io.pending(&c->io))
+			return 0;
+		n = os_wait(fds, nfds, *deadline, false);
+		if (n == 0)
+			return 0;
+		if (n == -1)
+			return -1;
+		if (worker_pool_pressure(w)) {
+			grace = os_now_ms() + (int64_t)c->conf->pressure_grace;
+			if (grace < *deadline)
+				*deadline = grace;
+			nfds = 1;	/* from now on, only the client counts */
+			continue;
+		}
+		/* An idle worker will take it; look again shortly. */
+		n = os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS, false);
+		if (n == 0)
+			return 0;
+		if (os_now_ms() >= *deadline)
+			return -1;
+	}
+}
+
 /* Moves unread bytes to the front so a full head fits behind them. */
 static void
 conn_compact(struct buf *b)
@@ -127,6 +168,9 @@ conn_read_head(struct conn *c, struct request *r)
 		if (c->nreq > 0 && conn_wait_idle(c) == 0)
 			return 0;
 	}
+	/* Every head starts at the front, so FILE_INLINE_MAX bytes behind
+	 * it are free for its body (cgi_relay.c reads there). */
+	conn_compact(b);
 	sb_set_state(c->w->slot, SB_READING_HEAD);
 	if (c->nreq == 0) {
 		deadline = c->accepted_ms + (int64_t)cf->header_timeout * 1000;
@@ -160,10 +204,8 @@ conn_read_head(struct conn *c, struct request *r)
 			}
 			seen = avail;
 		}
-		if (b->end - b->last < (ptrdiff_t)cf->max_head_size)
-			conn_compact(b);
-		n = c->io.read(&c->io, b->last, (size_t)(b->end - b->last),
-		    deadline);
+		/* What has arrived, without waiting: usually the whole head. */
+		n = c->io.read(&c->io, b->last, (size_t)(b->end - b->last), 0);
 		if (n > 0) {
 			b->last += n;
 			continue;
@@ -172,6 +214,8 @@ conn_read_head(struct conn *c, struct request *r)
 			c->eof = true;
 			return 0;
 		}
+		if (errno == ETIMEDOUT && conn_wait_head(c, &deadline) == 0)
+			continue;
 		if (errno == ETIMEDOUT && avail > 0) {
 			r->status = 408;
 			return -1;

@@ -26,7 +26,22 @@ static struct {
 	int		 access_syslog;
 	int		 min_prio;
 	uint64_t	 dropped;
-} lg = { "porch", "", LOGT_STDERR, 2, -1, LOGT_OFF, -1, -1, LOG_INFO, 0 };
+	bool		 chown;		/* log files belong to the workers' user */
+	unsigned	 uid, gid;
+} lg = { "porch", "", LOGT_STDERR, 2, -1, LOGT_OFF, -1, -1, LOG_INFO, 0,
+    false, 0, 0 };
+
+/*
+ * Unprivileged workers reopen the log files by name after USR1, so the
+ * master creates them owned by the workers' user (as nginx does).
+ */
+void
+log_set_owner(unsigned uid, unsigned gid)
+{
+	lg.chown = true;
+	lg.uid = uid;
+	lg.gid = gid;
+}
 
 static enum log_target
 target_of(const char *spec)
@@ -63,6 +78,11 @@ open_target(enum log_target t, const char *spec, int *fd, int *sysfd)
 	if (t == LOGT_FILE) {
 		if ((nfd = os_open_append(spec)) == -1)
 			return -1;
+		if (lg.chown && os_is_root() &&
+		    os_fchown(nfd, lg.uid, lg.gid) == -1) {
+			os_close(nfd);
+			return -1;
+		}
 		if (*fd > 2)
 			os_close(*fd);
 		*fd = nfd;

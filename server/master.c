@@ -158,12 +158,28 @@ tls_release(struct tls_server *t)
 #endif
 }
 
+/* Log files are created for the workers' user, who reopens them. */
+static int
+log_owner(const struct conf *cf)
+{
+	unsigned	 uid, gid;
+
+	if (!os_is_root() || cf->user == NULL)
+		return 0;
+	if (os_lookup_user(cf->user, &uid, &gid) == -1 ||
+	    (cf->group != NULL && os_lookup_group(cf->group, &gid) == -1))
+		return -1;
+	log_set_owner(uid, gid);
+	return 0;
+}
+
 /* In the child: becomes a worker and never returns. */
 static void
 worker_start(int slot, uint32_t serial)
 {
 	const struct conf	*cf = m.conf;
 	struct worker		 w;
+	size_t			 i;
 
 	log_set_role("worker");
 	os_signal_worker();
@@ -180,6 +196,9 @@ worker_start(int slot, uint32_t serial)
 	w.listen_tls = m.fds_tls;
 	w.nlisten = m.nlisten;
 	w.tls = m.tls;
+	/* Password files may be root's alone: open them while still root. */
+	for (i = 0; i < cf->nauth; i++)
+		w.auth_fd[i] = os_open_read(cf->auth[i].file);
 	if (os_is_root() && cf->user != NULL &&
 	    os_drop_privileges(cf->user, cf->group) == -1)
 		fatal("dropping privileges to %s", cf->user);
@@ -335,7 +354,7 @@ reload(void)
 	}
 	tls_release(m.tls);	/* old workers keep their copy after fork */
 	m.tls = tls;
-	if (log_open(cf) == -1)
+	if (log_owner(cf) == -1 || log_open(cf) == -1)
 		log_warn("opening logs of the new configuration");
 	conf_free(m.conf);
 	m.conf = cf;
@@ -417,7 +436,7 @@ master_run(struct conf *cf, const char *conf_path,
 	m.conf_path = conf_path;
 	m.ov = ov;
 	m.nov = nov;
-	if (log_open(cf) == -1) {
+	if (log_owner(cf) == -1 || log_open(cf) == -1) {
 		fprintf(stderr, "porch: opening logs: %s\n", strerror(errno));
 		return 1;
 	}

@@ -256,6 +256,7 @@ struct worker {
 	uint64_t		 served;	/* requests, for recycling */
 	uint32_t		 serial;	/* fork serial, for request ids */
 	bool			 term;		/* SIGTERM seen: stop */
+	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;
 	uint32_t		 log_epoch;
@@ -285,6 +286,7 @@ void	 log_init(const char *progname, bool foreground);
 int	 log_open(const struct conf *);
 void	 log_reopen(const struct conf *);
 void	 log_set_role(const char *);
+void	 log_set_owner(unsigned uid, unsigned gid);
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -95,8 +95,9 @@ worker_run(struct worker *w)
 	struct os_peer	 peer;
 	int		 fd, which;
 
+	/* qemu-user refuses it (EINVAL): orphans then go to init. */
 	if (os_child_subreaper() == -1)
-		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+		log_debug("prctl(PR_SET_CHILD_SUBREAPER) failed");
 	for (;;) {
 		worker_signals(w);
 		worker_check_logs(w);

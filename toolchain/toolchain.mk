@@ -105,6 +105,10 @@ endif
 # The scripts run their own makes: a parent's MAKEFLAGS (with ARCH=...,
 # which musl's Makefile also uses) must not reach them.
 _tc_env := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PORCH_CACHE='$(PORCH_CACHE)'
+# Two builds at once (two checkouts, CI beside a developer) must not fill
+# the same cache directory together: one waits for the other, then finds
+# its stamp.
+_tc_lock := mkdir -p '$(PORCH_CACHE)' && flock '$(PORCH_CACHE)/.build-lock'
 
 .PHONY: toolchain toolchain-all mbedtls toolchain-env
 toolchain: $(TC_STAMP)
@@ -127,16 +131,17 @@ toolchain-env:
 
 ifeq ($(TC_ID),host)
 $(TC_STAMP):
-	@$(_tc_env) $(_tc_dir)/deps.sh gcc make binutils
+	@$(_tc_lock) $(_tc_env) $(_tc_dir)/deps.sh gcc make binutils
 	@mkdir -p $(@D) && touch $@
 else
 # musl for a cross target (and its qemu-user), or the host-musl wrapper.
 $(TC_STAMP):
-	@$(_tc_env) $(_tc_dir)/build-musl.sh $(TC_ID)
+	@$(_tc_lock) $(_tc_env) $(_tc_dir)/build-musl.sh $(TC_ID)
 endif
 
 $(_tc_mbedtls_stamp): | $(TC_STAMP)
-	@$(_tc_env) $(_tc_dir)/build-mbedtls.sh $(_tc_mbedtls_prefix) \
+	@$(_tc_lock) $(_tc_env) $(_tc_dir)/build-mbedtls.sh \
+	    $(_tc_mbedtls_prefix) \
 	    '$(TC_CC)' '$(TC_AR)' '$(_tc_mbedtls_cflags)'
 
 .DEFAULT_GOAL := $(_tc_goal)

@@ -168,20 +168,22 @@ def test_expect_body_sent_without_waiting_is_not_parsed_as_request(server):
 
 def send_body_while_reading(server, head, body_len):
     """Sends head, then body_len bytes from a thread while the main thread
-    (after a pause, so a reset would have destroyed unread data) reads."""
+    (after a pause, so a reset would have destroyed unread data) reads.
+    Returns the bytes read; fails on a reset, or when the server stopped
+    taking the body (a close without lingering resets the sender)."""
     s = server.connect(10 * SLOW)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
     s.sendall(head)
     sent = [0]
+    error = []
 
     def pump():
         chunk = b"x" * 65536
         try:
             while sent[0] < body_len:
-                n = s.send(chunk[:body_len - sent[0]])
-                sent[0] += n
-        except OSError:
-            pass
+                sent[0] += s.send(chunk[:body_len - sent[0]])
+        except OSError as e:
+            error.append(e)
 
     t = threading.Thread(target=pump, daemon=True)
     t.start()
@@ -199,14 +201,16 @@ def send_body_while_reading(server, head, body_len):
     finally:
         t.join(10 * SLOW)
         s.close()
-    return data, sent[0]
+    assert not error, "sending the body failed after %d bytes: %r" % (sent[0], error)
+    assert sent[0] == body_len
+    return data
 
 
 def test_lingering_close_delivers_413_while_client_keeps_sending(porch):
     p = porch(conf_lines=["max_body_size 1k"])
     head = ("POST /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Length: %d\r\n\r\n" % (4 << 20)).encode()
-    data, sent = send_body_while_reading(p, head, 4 << 20)
+    data = send_body_while_reading(p, head, 4 << 20)
     rs = parse_responses(data)
     assert [r.status for r in rs] == [413]
     assert rs[0].header("Connection") == "close"
@@ -217,7 +221,7 @@ def test_lingering_close_delivers_405_while_client_keeps_sending(server):
     n = 900 * 1024      # under the default max_body_size (1M)
     head = ("POST /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
             "Content-Length: %d\r\n\r\n" % n).encode()
-    data, sent = send_body_while_reading(server, head, n)
+    data = send_body_while_reading(server, head, n)
     rs = parse_responses(data)
     assert [r.status for r in rs] == [405]
     assert rs[0].header("Connection") == "close"
