@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -169,11 +170,22 @@ int
 os_listen_queue(int fd)
 {
 	struct tcp_info	 ti;
+	struct pollfd	 pfd;
 	socklen_t	 len = sizeof(ti);
 
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= offsetof(struct tcp_info, tcpi_unacked) +
+	    sizeof(ti.tcpi_unacked))
+		return (int)ti.tcpi_unacked;
+	/* qemu-user answers with 4 bytes only: then ask poll whether a
+	 * connection waits (a readable listener has a non-empty queue). */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == -1)
 		return -1;
-	return (int)ti.tcpi_unacked;
+	return (pfd.revents & POLLIN) ? 1 : 0;
 }
 
 /*
