@@ -494,8 +494,9 @@ enum chunk_phase {
 	CHUNK_FINAL_LF,		/* LF of the empty line that ends it all */
 };
 
-static int
-hexval(unsigned char c)
+/* The value of a hex digit, or -1. */
+int
+http_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -531,7 +532,7 @@ chunk_byte(struct http_chunk_state *cs, unsigned char c)
 
 	switch (cs->state) {
 	case CHUNK_SIZE:
-		if ((d = hexval(c)) >= 0) {
+		if ((d = http_hexval(c)) >= 0) {
 			/* at most HTTP_CHUNK_SIZE_MAX, exactly */
 			if (cs->left > (HTTP_CHUNK_SIZE_MAX - (unsigned)d) /
 			    16 || ++cs->line > HTTP_CHUNK_LINE_MAX)

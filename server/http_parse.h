@@ -98,6 +98,7 @@ bool	 str_eq_nocase(struct str, const char *);
 bool	 str_eq(struct str, const char *);
 int	 parse_uint(const char *, size_t, uint64_t max, uint64_t *out);
 bool	 http_is_tchar(unsigned char);
+int	 http_hexval(unsigned char);
 
 /* http_path.c */
 int	 http_path_decode(struct str raw, char *out, size_t outsize,

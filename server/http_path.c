@@ -7,18 +7,6 @@
 
 #include "http_parse.h"
 
-static int
-hexdigit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Drops the last segment of out[0..*len), keeping its leading '/'. */
 static int
 pop_segment(char *out, size_t *len)
@@ -74,8 +62,8 @@ http_path_decode(struct str raw, char *out, size_t outsize, int *status)
 		if (c == '%') {
 			if (i + 2 >= raw.len)
 				return -1;
-			hi = hexdigit((unsigned char)raw.p[i + 1]);
-			lo = hexdigit((unsigned char)raw.p[i + 2]);
+			hi = http_hexval((unsigned char)raw.p[i + 1]);
+			lo = http_hexval((unsigned char)raw.p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);

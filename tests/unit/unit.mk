@@ -30,6 +30,7 @@ UNIT_HEADERS := tests/unit/unit.h $(wildcard server/http_parse.h)
 # The server sources each test links: server/<stem>.c by default; a test of
 # a file that uses another adds it here.
 UNIT_SRC_test_http_value := server/http_value.c server/http_parse.c
+UNIT_SRC_test_http_path := server/http_path.c server/http_parse.c
 UNIT_SRC = $(or $(UNIT_SRC_$(1)),server/$(patsubst test_%,%,$(1)).c)
 
 .PHONY: unit unit-build
