@@ -62,6 +62,14 @@ struct relay {
 	char			 redirect[CONN_PATH_MAX];
 };
 
+/* Records why the relay ends; returns -1 for the caller to pass on. */
+static int
+relay_fail(struct relay *x, enum relay_end why)
+{
+	x->end = why;
+	return -1;
+}
+
 static int64_t
 cgi_deadline(struct relay *x)
 {
@@ -90,14 +98,14 @@ body_from_buffer(struct relay *x)
 			n = http_chunk_parse(&x->cs, b->pos, avail, &data,
 			    &status);
 			if (n == HTTP_PARSE_ERROR)
-				return (x->end = RELAY_BAD_BODY), -1;
+				return relay_fail(x, RELAY_BAD_BODY);
 			x->pend = data.p;
 			x->npend = data.len;
 			x->body_done = x->cs.done;
 		}
 		x->body_total += x->npend;
 		if (x->body_total > x->c->conf->max_body_size)
-			return (x->end = RELAY_TOO_LARGE), -1;
+			return relay_fail(x, RELAY_TOO_LARGE);
 		b->pos += n;
 		avail = (size_t)(b->last - b->pos);
 	}
@@ -123,7 +131,7 @@ body_read(struct relay *x)
 	n = x->c->io.read(&x->c->io, b->last, (size_t)(b->end - b->last),
 	    conn_io_deadline(x->c));
 	if (n <= 0)
-		return (x->end = RELAY_CLIENT_GONE), -1;
+		return relay_fail(x, RELAY_CLIENT_GONE);
 	b->last += n;
 	/* The script is waiting on us, not silent by its own fault. */
 	x->io_deadline = conn_io_deadline(x->c);
@@ -238,7 +246,7 @@ out_send(struct relay *x, const char *p, size_t n)
 	}
 	sb_set_state(x->c->w->slot, SB_WRITING);
 	if (x->c->io.writev(&x->c->io, iov, k, conn_io_deadline(x->c)) == -1)
-		return (x->end = RELAY_CLIENT_GONE), -1;
+		return relay_fail(x, RELAY_CLIENT_GONE);
 	x->r->body_bytes += n;
 	return 0;
 }
@@ -292,12 +300,12 @@ out_head(struct relay *x, const struct cgi_header *h)
 	} else if (r->fr.method != METHOD_HEAD)
 		c->closing = true;	/* HTTP/1.0: the close ends the body */
 	if ((n = resp_finish(&o, c, r)) == -1)
-		return (x->end = RELAY_BAD_HEADER), -1;
+		return relay_fail(x, RELAY_BAD_HEADER);
 	r->head_sent = true;
 	x->head_done = true;
 	if (c->io.writev(&c->io, &(struct iovec){ o.start, (size_t)n }, 1,
 	    conn_io_deadline(c)) == -1)
-		return (x->end = RELAY_CLIENT_GONE), -1;
+		return relay_fail(x, RELAY_CLIENT_GONE);
 	return 0;
 }
 
@@ -328,9 +336,10 @@ output_read(struct relay *x)
 		}
 		n = (ssize_t)x->nout;
 		x->nout = 0;
-		return x->c->io.writev(&x->c->io, &(struct iovec){ x->out,
-		    (size_t)n }, 1, conn_io_deadline(x->c)) == -1 ?
-		    ((x->end = RELAY_CLIENT_GONE), -1) : 0;
+		if (x->c->io.writev(&x->c->io, &(struct iovec){ x->out,
+		    (size_t)n }, 1, conn_io_deadline(x->c)) == -1)
+			return relay_fail(x, RELAY_CLIENT_GONE);
+		return 0;
 	}
 	if (x->head_done) {
 		n = (ssize_t)x->nout;
@@ -342,11 +351,11 @@ output_read(struct relay *x)
 	k = cgi_header_parse(x->out, x->nout, &h, &status);
 	if (k == HTTP_PARSE_INCOMPLETE) {
 		if (x->nout >= CGI_HEADER_MAX)
-			return (x->end = RELAY_BAD_HEADER), -1;
+			return relay_fail(x, RELAY_BAD_HEADER);
 		return 0;
 	}
 	if (k == HTTP_PARSE_ERROR)
-		return (x->end = RELAY_BAD_HEADER), -1;
+		return relay_fail(x, RELAY_BAD_HEADER);
 	if (is_local_redirect(&h)) {
 		snprintf(x->redirect, sizeof(x->redirect), "%.*s",
 		    (int)h.location.len, h.location.p);
@@ -406,7 +415,7 @@ relay_continue(struct relay *x)
 	if (x->c->io.writev(&x->c->io, &(struct iovec){
 	    (void *)(uintptr_t)continue_line, sizeof(continue_line) - 1 }, 1,
 	    conn_io_deadline(x->c)) == -1)
-		return (x->end = RELAY_CLIENT_GONE), -1;
+		return relay_fail(x, RELAY_CLIENT_GONE);
 	return 0;
 }
 
