@@ -67,7 +67,8 @@ $(MBEDTLS_LIBS): | $(MBEDTLS_STAMP)
 
 # Packages the tests need, installed only when missing.
 TEST_DEBS := python3-pytest curl wget apache2-utils wrk clang \
-	     libclang-rt-14-dev busybox-static lighttpd
+	     libclang-rt-14-dev busybox-static slowhttptest openssl file \
+	     valgrind util-linux gzip
 deps:
 	@sh toolchain/deps.sh $(TEST_DEBS)
 

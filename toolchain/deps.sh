@@ -41,7 +41,17 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "deps.sh: installing:$missing" >&2
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Packages such as nginx or lighttpd start their service on *:80 when
+# installed; porch's tooling must never leave a server on a real address.
+# A policy-rc.d that refuses every start, removed again if it was ours.
+policy=/usr/sbin/policy-rc.d
+ours_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	ours_policy=1
+fi
+trap 'rm -f "$log"; [ -z "$ours_policy" ] || $SUDO rm -f "$policy"' EXIT
 # Quiet on success; print apt's output when it fails.
 if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -q update >"$log" 2>&1; then
 	cat "$log" >&2
