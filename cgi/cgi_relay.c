@@ -577,6 +577,7 @@ cgi_relay(struct conn *c, struct request *r, const char *script, char **envp,
 	else if (os_waitpid(x.p.pid, &status, false) == 0 && x.p.in != -1)
 		cgi_kill(&x.p, CGI_KILL_GRACE_MS);
 	cgi_close(&x.p);
+	worker_reap();
 	rc = relay_finish(&x);
 	if (rc == 1)
 		snprintf(r->path, sizeof(r->path), "%s", x.redirect);

@@ -101,6 +101,7 @@ cgi_run(struct conn *c, struct request *r)
 	    rel) >= (int)sizeof(script))
 		return response_error(c, r, 414);
 	snprintf(script_name, sizeof(script_name), "/%s", rel);
+	os_peer_local(c->io.fd, &c->peer);
 	request_host_name(c, r, host, sizeof(host));
 	memset(&in, 0, sizeof(in));
 	in.head = &r->head;

@@ -69,6 +69,8 @@ int	 os_accepter_open(const int *fds, int nfds);
 int	 os_accept(int epfd, const int *fds, int nfds, struct os_peer *,
 	    int *which);
 void	 os_io_plain(struct io *, int fd);
+void	 os_peer_local(int fd, struct os_peer *);
+bool	 os_input_waiting(int fd);
 int	 os_set_nonblock(int fd, bool on);
 
 /* os_io.c */

@@ -133,6 +133,10 @@ os_listen(const struct os_addr *a, int backlog, int defer_secs)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		goto fail;
+	/* Accepted sockets inherit it: the last segment of a response is
+	 * never held back by Nagle, at no syscall per connection. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		goto fail;
 	/* Separate sockets serve [::] and 0.0.0.0; do not let v6 grab v4. */
 	if (a->family == 6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
@@ -255,7 +259,7 @@ os_accept(int epfd, const int *fds, int nfds, struct os_peer *peer,
 	struct epoll_event	 ev;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	int			 fd, n, on = 1;
+	int			 fd, n;
 
 	for (;;) {
 		n = epoll_pwait(epfd, &ev, 1, -1, os_signal_waitmask());
@@ -275,14 +279,25 @@ os_accept(int epfd, const int *fds, int nfds, struct os_peer *peer,
 		return -1;
 	}
 	*which = (int)ev.data.u32;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	peer_text(&ss, peer->addr, sizeof(peer->addr), &peer->port,
 	    &peer->loopback);
-	sslen = sizeof(ss);
+	peer->local_addr[0] = '\0';	/* os_peer_local() when needed */
+	peer->local_port = 0;
+	return fd;
+}
+
+/* The local end of a connection, looked up only by those who need it. */
+void
+os_peer_local(int fd, struct os_peer *peer)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+
+	if (peer->local_addr[0] != '\0')
+		return;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		peer_text(&ss, peer->local_addr, sizeof(peer->local_addr),
 		    &peer->local_port, NULL);
-	return fd;
 }
 
 int
@@ -340,12 +355,24 @@ plain_sendfile(struct io *io, int filefd, off_t *off, size_t len, int64_t dl)
 	return 0;
 }
 
+/* Plain TCP keeps nothing above the kernel: poll sees all there is. */
 static bool
 plain_pending(struct io *io)
 {
-	char	 c;
+	(void)io;
+	return false;
+}
 
-	return recv(io->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+/* True when the peer has sent bytes not read yet (or closed). */
+bool
+os_input_waiting(int fd)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
 }
 
 static void

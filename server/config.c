@@ -120,7 +120,7 @@ static const struct directive directives[] = {
 	    "(default 5)" },
 	{ "pressure_slice", set_uint, FIELD(pressure_slice), 1, 60000, 1, "MS",
 	    "under pool pressure, ms a busy keep-alive connection keeps its "
-	    "worker (default 5)" },
+	    "worker (default 3)" },
 	{ "pressure_idle", set_uint, FIELD(pressure_idle), 1, 60000, 1, "MS",
 	    "under pool pressure, ms an idle keep-alive connection waits for "
 	    "its next request before it is closed (default 50)" },

@@ -310,7 +310,8 @@ conn_lingering_close(struct conn *c)
 static bool
 conn_input_pending(struct conn *c)
 {
-	return !c->eof && (c->in.pos != c->in.last || c->io.pending(&c->io));
+	return !c->eof && (c->in.pos != c->in.last || c->io.pending(&c->io) ||
+	    os_input_waiting(c->io.fd));
 }
 
 /* The connection's byte stream: plain TCP, or TLS after its handshake. */

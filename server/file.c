@@ -11,9 +11,28 @@
 #include "server.h"
 
 #define FILE_ETAG_MAX	64
+#define FILE_CACHE_SLOTS	8	/* open files a worker keeps */
+#define FILE_CACHE_PATH		256	/* bytes: longer paths are not kept */
+
+/*
+ * Hot files stay open between requests: a lookup found here costs no
+ * open, fstat or close. An entry (a miss too: fd -1) is trusted for the
+ * wall-clock second it was checked in, then the path is opened again and
+ * compared, so a replaced file is served within a second.
+ */
+static struct file_cache {
+	char		 rel[FILE_CACHE_PATH];
+	int		 fd;		/* -1: the file does not exist */
+	int		 err;
+	struct os_stat	 st;
+	int64_t		 checked;	/* wall seconds */
+	uint64_t	 used;
+} fcache[FILE_CACHE_SLOTS];
+static uint64_t		 fcache_clock;
 
 struct file {
 	int		 fd;
+	bool		 cached;	/* fd belongs to the cache */
 	struct os_stat	 st;
 	const char	*type;
 	bool		 gzip;		/* serving the .gz sibling */
@@ -21,6 +40,94 @@ struct file {
 	char		 etag[FILE_ETAG_MAX];
 	char		 mtime[HTTP_DATE_LEN + 1];
 };
+
+static bool
+same_file(const struct os_stat *a, const struct os_stat *b)
+{
+	return a->ino == b->ino && a->size == b->size &&
+	    a->mtime == b->mtime && a->mtime_ns == b->mtime_ns;
+}
+
+static struct file_cache *
+fcache_slot(const char *rel)
+{
+	struct file_cache	*e, *victim = &fcache[0];
+
+	for (e = fcache; e < fcache + FILE_CACHE_SLOTS; e++) {
+		if (e->rel[0] != '\0' && strcmp(e->rel, rel) == 0)
+			return e;
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if (victim->rel[0] != '\0' && victim->fd != -1)
+		os_close(victim->fd);
+	memset(victim, 0, sizeof(*victim));
+	victim->fd = -1;
+	snprintf(victim->rel, sizeof(victim->rel), "%s", rel);
+	return victim;
+}
+
+/*
+ * Opens rel beneath the root, through the cache for regular files (and
+ * for misses). 0 with *fd (owned by the cache when *cached) or -1/errno.
+ */
+static int
+file_open(struct conn *c, const char *rel, int *fd, struct os_stat *st,
+    bool *cached)
+{
+	struct file_cache	*e;
+	struct os_stat		 nst;
+	int64_t			 now = os_wall_time();
+	int			 nfd, rc;
+
+	*cached = false;
+	if (strlen(rel) >= FILE_CACHE_PATH)
+		return os_open_beneath(c->w->rootfd, rel, fd, st);
+	e = fcache_slot(rel);
+	e->used = ++fcache_clock;
+	if (e->checked != now) {
+		rc = os_open_beneath(c->w->rootfd, rel, &nfd, &nst);
+		e->checked = now;
+		if (rc == -1) {
+			if (e->fd != -1)
+				os_close(e->fd);
+			e->fd = -1;
+			e->err = errno;
+		} else if (e->fd != -1 && same_file(&nst, &e->st))
+			os_close(nfd);
+		else {
+			if (e->fd != -1)
+				os_close(e->fd);
+			e->fd = nfd;
+			e->st = nst;
+		}
+		if (e->fd != -1 && !e->st.is_reg) {	/* directories: not kept */
+			*fd = e->fd;
+			*st = e->st;
+			e->fd = -1;
+			e->err = 0;
+			e->rel[0] = '\0';
+			return 0;
+		}
+	}
+	if (e->fd == -1) {
+		errno = e->err ? e->err : ENOENT;
+		return -1;
+	}
+	*fd = e->fd;
+	*st = e->st;
+	*cached = true;
+	return 0;
+}
+
+static void
+file_close(struct file *f)
+{
+	if (f->fd != -1 && !f->cached)
+		os_close(f->fd);
+	f->fd = -1;
+	f->cached = false;
+}
 
 static int
 open_error_status(int err)
@@ -88,6 +195,7 @@ file_try_gzip(struct conn *c, struct request *r, const char *rel,
 {
 	char		 gz[CONN_PATH_MAX + 8];
 	struct os_stat	 st;
+	bool		 cached;
 	int		 fd;
 
 	if (!c->conf->gzip_static || !mime_compressible(f->type))
@@ -97,14 +205,16 @@ file_try_gzip(struct conn *c, struct request *r, const char *rel,
 		return;
 	if (snprintf(gz, sizeof(gz), "%s.gz", rel) >= (int)sizeof(gz))
 		return;
-	if (os_open_beneath(c->w->rootfd, gz, &fd, &st) == -1)
+	if (file_open(c, gz, &fd, &st, &cached) == -1)
 		return;
 	if (!st.is_reg) {
-		os_close(fd);
+		if (!cached)
+			os_close(fd);
 		return;
 	}
-	os_close(f->fd);
+	file_close(f);
 	f->fd = fd;
+	f->cached = cached;
 	f->st = st;
 	f->gzip = true;
 }
@@ -270,8 +380,7 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 	char		 loc[CONN_PATH_MAX + 8];
 	size_t		 len = strlen(rel), i;
 
-	os_close(f->fd);
-	f->fd = -1;
+	file_close(f);
 	if (r->path[strlen(r->path) - 1] != '/') {
 		/* The raw path keeps the client's own encoding. */
 		if (snprintf(loc, sizeof(loc), "%.*s/%s%.*s",
@@ -285,12 +394,11 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 		if (snprintf(rel + len, relsize - len, "%s",
 		    c->conf->index[i]) >= (int)(relsize - len))
 			continue;
-		if (os_open_beneath(c->w->rootfd, rel, &f->fd, &f->st) == -1)
+		if (file_open(c, rel, &f->fd, &f->st, &f->cached) == -1)
 			continue;
 		if (f->st.is_reg)
 			return 1;
-		os_close(f->fd);
-		f->fd = -1;
+		file_close(f);
 	}
 	return response_error(c, r, 403);	/* no listing */
 }
@@ -306,7 +414,7 @@ file_serve(struct conn *c, struct request *r)
 		return response_error(c, r, 404);
 	memset(&f, 0, sizeof(f));
 	snprintf(rel, sizeof(rel), "%s", r->path + 1);
-	if (os_open_beneath(c->w->rootfd, rel, &f.fd, &f.st) == -1)
+	if (file_open(c, rel, &f.fd, &f.st, &f.cached) == -1)
 		return response_error(c, r, open_error_status(errno));
 	if (f.st.is_dir) {
 		rc = file_directory(c, r, &f, rel, sizeof(rel));
@@ -316,6 +424,6 @@ file_serve(struct conn *c, struct request *r)
 	f.type = mime_type(c->conf, rel);
 	file_try_gzip(c, r, rel, &f);
 	rc = file_send(c, r, &f);
-	os_close(f.fd);
+	file_close(&f);
 	return rc;
 }

@@ -75,6 +75,7 @@ request_host_name(struct conn *c, struct request *r, char *out, size_t size)
 	const char	*end;
 
 	if (h.len == 0) {
+		os_peer_local(c->io.fd, &c->peer);
 		snprintf(out, size, "%s", c->peer.local_addr);
 		return;
 	}
@@ -144,7 +145,6 @@ request_route(struct conn *c, struct request *r)
 static void
 request_end(struct conn *c, struct request *r, uint64_t bytes_before)
 {
-	worker_reap();
 	sb_count_response(c->w->slot, r->status, c->io.bytes_out -
 	    bytes_before);
 	log_access(c, r);

@@ -40,7 +40,7 @@
 #define CONF_CACHE_MAX_AGE		0	/* s; 0 sends no-cache */
 #define CONF_STATUS_PATH		"/server-status"
 #define CONF_PRESSURE_GRACE		5	/* ms: new head under pressure */
-#define CONF_PRESSURE_SLICE		5	/* ms: busy connection share */
+#define CONF_PRESSURE_SLICE		3	/* ms: busy connection share */
 #define CONF_PRESSURE_IDLE		50	/* ms: next request, if promised */
 
 #define CONF_LISTEN_MAX		8
@@ -256,6 +256,8 @@ struct worker {
 	uint64_t		 served;	/* requests, for recycling */
 	uint32_t		 serial;	/* fork serial, for request ids */
 	bool			 term;		/* SIGTERM seen: stop */
+	bool			 pressure;	/* last answer, and when */
+	int64_t			 pressure_ms;
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;

@@ -28,14 +28,20 @@ worker_should_close(struct worker *w)
 bool
 worker_pool_pressure(struct worker *w)
 {
+	int64_t	 now;
 	int	 i;
 
 	if (sb_idle_workers(w->sb) > 0)
 		return false;
-	for (i = 0; i < w->nlisten; i++)
-		if (os_listen_queue(w->listen_fds[i]) > 0)
-			return true;
-	return false;
+	/* A busy worker asks at most once a millisecond. */
+	now = os_now_ms();
+	if (now == w->pressure_ms)
+		return w->pressure;
+	w->pressure_ms = now;
+	w->pressure = false;
+	for (i = 0; i < w->nlisten && !w->pressure; i++)
+		w->pressure = os_listen_queue(w->listen_fds[i]) > 0;
+	return w->pressure;
 }
 
 /* The Date header's value, formatted at most once a second. */
