@@ -58,6 +58,7 @@ struct relay {
 	size_t			 nerr;
 	int64_t			 cgi_deadline;
 	int64_t			 io_deadline;	/* client's body */
+	size_t			 progress;	/* bytes since io_deadline moved */
 	enum relay_end		 end;
 	char			 redirect[CONN_PATH_MAX];
 };
@@ -133,9 +134,14 @@ body_read(struct relay *x)
 	if (n <= 0)
 		return relay_fail(x, RELAY_CLIENT_GONE);
 	b->last += n;
-	/* The script is waiting on us, not silent by its own fault. */
-	x->io_deadline = conn_io_deadline(x->c);
+	/* The script is waiting on us, not silent by its own fault. Under
+	 * pressure a trickle is no progress: only whole kilobytes count. */
 	x->cgi_deadline = cgi_deadline(x);
+	x->progress += (size_t)n;
+	if (x->progress >= CONN_PROGRESS_MIN || !worker_pool_pressure(x->c->w)) {
+		x->io_deadline = conn_io_deadline(x->c);
+		x->progress = 0;
+	}
 	return body_from_buffer(x);
 }
 

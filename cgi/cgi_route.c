@@ -66,8 +66,12 @@ cgi_resolve(struct conn *c, struct request *r, char *rel, size_t size,
 			continue;
 		last = *p == '\0';
 		*p = '\0';
-		if (os_open_beneath(c->w->rootfd, rel, &fd, &st) == -1)
-			return errno == EACCES ? 403 : 404;
+		if (os_open_beneath(c->w->rootfd, rel, &fd, &st) == -1) {
+			if (file_open_status(errno) == 503)
+				conn_log(c, r, LOG_WARNING, "open %s: %s",
+				    r->path, strerror(errno));
+			return file_open_status(errno);
+		}
 		os_close(fd);
 		if (st.is_reg) {
 			*info = r->path + 1 + (p - rel);
@@ -89,7 +93,7 @@ cgi_run(struct conn *c, struct request *r)
 	struct cgi_env_input	 in;
 	char			 rel[CONN_PATH_MAX], script[2 * CONN_PATH_MAX + 2];
 	char			 script_name[CONN_PATH_MAX + 2], host[256];
-	const char		*info, *base;
+	const char		*info = "", *base;
 	int			 status;
 
 	if ((status = cgi_resolve(c, r, rel, sizeof(rel), &info)) != 0)

@@ -311,6 +311,21 @@ os_set_nonblock(int fd, bool on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
+/*
+ * A peer that stopped reading until a write deadline passed gets a reset
+ * when the socket closes: a graceful close would leave the unsent reply in
+ * kernel buffers, and a few hundred slow readers (slowhttptest -X) would
+ * push all of TCP into memory pressure.
+ */
+static void
+plain_write_failed(struct io *io)
+{
+	struct linger	 l = { 1, 0 };
+
+	if (errno == ETIMEDOUT)
+		(void)setsockopt(io->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
 static ssize_t
 plain_read(struct io *io, void *buf, size_t len, int64_t deadline_ms)
 {
@@ -325,8 +340,10 @@ plain_writev(struct io *io, const struct iovec *iov, int n, int64_t dl)
 
 	for (i = 0; i < n; i++)
 		total += iov[i].iov_len;
-	if (os_writev_all(io->fd, iov, n, dl) == -1)
+	if (os_writev_all(io->fd, iov, n, dl) == -1) {
+		plain_write_failed(io);
 		return -1;
+	}
 	io->bytes_out += total;
 	return 0;
 }
@@ -349,8 +366,10 @@ plain_sendfile(struct io *io, int filefd, off_t *off, size_t len, int64_t dl)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || os_wait_fd(io->fd, POLLOUT, dl) == -1)
+		if (errno != EAGAIN || os_wait_fd(io->fd, POLLOUT, dl) == -1) {
+			plain_write_failed(io);
 			return -1;
+		}
 	}
 	return 0;
 }

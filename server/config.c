@@ -105,7 +105,7 @@ static const struct directive directives[] = {
 	    CONF_MAX_HEAD_SIZE_MAX, 1, "BYTES",
 	    "largest request head (default 8k)" },
 	{ "max_target_size", set_size, FIELD(max_target_size), 16,
-	    CONN_PATH_MAX - 1, 1, "BYTES", "longest request-target (default 4k)" },
+	    CONF_MAX_TARGET_SIZE_MAX, 1, "BYTES", "longest request-target (default 4k)" },
 	{ "max_header_fields", set_uint, FIELD(max_header_fields), 1,
 	    CONF_MAX_HEADER_FIELDS_MAX, 1, "N", "most header fields (default 64)" },
 	{ "max_field_size", set_size, FIELD(max_field_size), 16,
@@ -124,6 +124,9 @@ static const struct directive directives[] = {
 	{ "pressure_idle", set_uint, FIELD(pressure_idle), 1, 60000, 1, "MS",
 	    "under pool pressure, ms an idle keep-alive connection waits for "
 	    "its next request before it is closed (default 50)" },
+	{ "pressure_io", set_uint, FIELD(pressure_io), 1, 60000, 1, "MS",
+	    "under pool pressure, ms a body read or a response write may go "
+	    "without progress (default 20)" },
 	{ "gzip_static", set_onoff, FIELD(gzip_static), 0, 0, 1, "on|off",
 	    "serve FILE.gz to clients accepting gzip (default on)" },
 	{ "auth", set_auth, 0, 0, 0, 3, "PREFIX REALM PASSWORD_FILE",
@@ -243,6 +246,7 @@ conf_new(void)
 	cf->pressure_grace = CONF_PRESSURE_GRACE;
 	cf->pressure_slice = CONF_PRESSURE_SLICE;
 	cf->pressure_idle = CONF_PRESSURE_IDLE;
+	cf->pressure_io = CONF_PRESSURE_IO;
 	cf->gzip_static = true;
 	cf->access_log = "off";
 	cf->status_path = CONF_STATUS_PATH;
@@ -609,28 +613,31 @@ split_line(char *line, char **av, int max)
 int
 conf_load(struct conf *cf, const char *path)
 {
-	char	 line[CONF_LINE_MAX + 2], where[512];
-	char	*av[CONF_INDEX_MAX + 2];
+	char	 where[512];
+	char	*av[CONF_INDEX_MAX + 2], *line = NULL;
 	FILE	*fp;
 	int	 ac, lineno = 0, errors = 0;
-	size_t	 len;
+	size_t	 cap = 0;
+	ssize_t	 len;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		conf_error(path, NULL, "%s", strerror(errno));
 		return -1;
 	}
 	cf->file = conf_strdup(cf, path);
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((len = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		len = strlen(line);
-		if (len > CONF_LINE_MAX && line[len - 1] != '\n') {
+		if (len > CONF_LINE_MAX) {
 			conf_error(where, NULL, "line longer than %d bytes",
 			    CONF_LINE_MAX);
 			errors++;
-			while (len > 0 && line[len - 1] != '\n' &&
-			    fgets(line, sizeof(line), fp) != NULL)
-				len = strlen(line);
+			continue;
+		}
+		/* A NUL would end the line early for every string function. */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			conf_error(where, NULL, "NUL byte in the line");
+			errors++;
 			continue;
 		}
 		if ((ac = split_line(line, av, CONF_INDEX_MAX + 2)) == -1) {
@@ -646,9 +653,10 @@ conf_load(struct conf *cf, const char *path)
 		}
 	}
 	if (ferror(fp)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		conf_error(path, NULL, "%s", strerror(errno));
 		errors++;
 	}
+	free(line);
 	fclose(fp);
 	return errors ? -1 : 0;
 }

@@ -14,9 +14,16 @@
 
 #define CONN_IDLE_RECHECK_MS	10	/* listener busy, idle worker exists */
 
+/*
+ * How long the next body read or response write may wait for progress:
+ * io_timeout, or only pressure_io while connections wait for a worker, so
+ * a client that reads or sends a byte at a time cannot hold the pool.
+ */
 int64_t
 conn_io_deadline(struct conn *c)
 {
+	if (worker_pool_pressure(c->w))
+		return os_now_ms() + (int64_t)c->conf->pressure_io;
 	return os_now_ms() + (int64_t)c->conf->io_timeout * 1000;
 }
 

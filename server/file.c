@@ -93,6 +93,13 @@ file_open(struct conn *c, const char *rel, int *fd, struct os_stat *st,
 				os_close(e->fd);
 			e->fd = -1;
 			e->err = errno;
+			/* Only "not there" is remembered; EMFILE and the like
+			 * must be tried again by the next request. */
+			if (errno != ENOENT && errno != ENOTDIR) {
+				e->rel[0] = '\0';
+				e->checked = 0;
+				return -1;
+			}
 		} else if (e->fd != -1 && same_file(&nst, &e->st))
 			os_close(nfd);
 		else {
@@ -129,8 +136,9 @@ file_close(struct file *f)
 	f->cached = false;
 }
 
-static int
-open_error_status(int err)
+/* The status for a failed open of a request's path. */
+int
+file_open_status(int err)
 {
 	switch (err) {
 	case EACCES:
@@ -414,8 +422,12 @@ file_serve(struct conn *c, struct request *r)
 		return response_error(c, r, 404);
 	memset(&f, 0, sizeof(f));
 	snprintf(rel, sizeof(rel), "%s", r->path + 1);
-	if (file_open(c, rel, &f.fd, &f.st, &f.cached) == -1)
-		return response_error(c, r, open_error_status(errno));
+	if (file_open(c, rel, &f.fd, &f.st, &f.cached) == -1) {
+		if (file_open_status(errno) == 503)
+			conn_log(c, r, LOG_WARNING, "open %s: %s", r->path,
+			    strerror(errno));
+		return response_error(c, r, file_open_status(errno));
+	}
 	if (f.st.is_dir) {
 		rc = file_directory(c, r, &f, rel, sizeof(rel));
 		if (rc != 1)

@@ -33,6 +33,7 @@
 #define CONF_MAX_HEAD_SIZE		8192	/* bytes: line + fields */
 #define CONF_MAX_HEAD_SIZE_MAX		65536
 #define CONF_MAX_TARGET_SIZE		4096	/* bytes: request-target */
+#define CONF_MAX_TARGET_SIZE_MAX	CONN_PATH_MAX
 #define CONF_MAX_HEADER_FIELDS		64
 #define CONF_MAX_HEADER_FIELDS_MAX	256
 #define CONF_MAX_FIELD_SIZE		4096	/* bytes: one field line */
@@ -42,6 +43,8 @@
 #define CONF_PRESSURE_GRACE		5	/* ms: new head under pressure */
 #define CONF_PRESSURE_SLICE		3	/* ms: busy connection share */
 #define CONF_PRESSURE_IDLE		50	/* ms: next request, if promised */
+#define CONF_PRESSURE_IO		20	/* ms: body/reply progress */
+#define CONN_PROGRESS_MIN	4096	/* bytes that count as progress */
 
 #define CONF_LISTEN_MAX		8
 #define CONF_AUTH_MAX		8
@@ -64,7 +67,7 @@
 #define CONN_OUT_SIZE		4096	/* bytes: a response head */
 #define CONN_PATH_MAX		4096	/* bytes: a decoded path */
 #define FILE_INLINE_MAX		16384	/* bytes: read+writev, not sendfile */
-#define FILE_CHUNK		(256 * 1024)	/* bytes per sendfile deadline */
+#define FILE_CHUNK		(16 * 1024)	/* bytes per sendfile deadline */
 #define DISCARD_MAX		65536	/* bytes of unwanted body skipped */
 #define BACKOFF_MIN_MS		100	/* respawn back-off after a crash */
 #define BACKOFF_MAX_MS		5000
@@ -126,6 +129,7 @@ struct conf {
 	unsigned		 pressure_grace;	/* ms */
 	unsigned		 pressure_slice;	/* ms */
 	unsigned		 pressure_idle;		/* ms */
+	unsigned		 pressure_io;		/* ms */
 	bool			 gzip_static;
 	const char		*cgi[CONF_CGI_MAX];	/* path prefixes */
 	size_t			 ncgi;
@@ -358,6 +362,7 @@ int	 cgi_relay(struct conn *, struct request *, const char *script,
 
 /* file.c */
 int	 file_serve(struct conn *, struct request *);
+int	 file_open_status(int err);
 
 /* mime.c */
 const char	*mime_type(const struct conf *, const char *path);

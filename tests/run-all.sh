@@ -47,6 +47,8 @@ step() {
 step build make
 step unit make unit
 step integration make integration
+step sanitize sh tests/sanitize.sh
+step valgrind sh tests/valgrind.sh
 if [ -f tests/tls/tls.mk ]; then
 	step tls make tls-test
 fi

@@ -107,3 +107,44 @@ ifeq ($(notdir $(firstword $(MAKEFILE_LIST))),fuzz.mk)
 else
 .DEFAULT_GOAL := $(FUZZ_GOAL)
 endif
+
+# The CGI response-header parser and the config reader: two more targets,
+# built and run like the others. fuzz_config links config.c with the
+# platform layer it calls (and libcrypt, which os_crypt.c needs); its
+# stubs for log.c live in the target.
+FUZZ_TARGETS2 := fuzz_cgi_header fuzz_config
+FUZZ_SRC_fuzz_cgi_header := cgi/cgi_header.c server/http_parse.c
+FUZZ_SRC_fuzz_config := server/config.c server/http_parse.c \
+	$(wildcard platform/*.c)
+FUZZ_HDR_fuzz_cgi_header := cgi/cgi.h platform/os.h server/http_parse.h
+FUZZ_HDR_fuzz_config := server/server.h cgi/cgi.h platform/os.h \
+	server/http_parse.h
+FUZZ_FLAGS_fuzz_cgi_header := -Icgi
+FUZZ_FLAGS_fuzz_config := -DPORCH_TLS
+FUZZ_LIBS_fuzz_config := -lcrypt
+FUZZ_OPTS_fuzz_cgi_header := -dict=tests/fuzz/cgi_header.dict -max_len=9000
+FUZZ_OPTS_fuzz_config := -dict=tests/fuzz/config.dict -max_len=8192
+
+define FUZZ_RULE2
+$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $(FUZZ_SRC_$(1)) $(FUZZ_HDR_$(1)) | $(FUZZ_BUILD)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $(FUZZ_FLAGS_$(1)) -o $$@ tests/fuzz/$(1).c \
+	    $(FUZZ_SRC_$(1)) $(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS2),$(eval $(call FUZZ_RULE2,$(t))))
+
+FUZZ_TARGETS += $(FUZZ_TARGETS2)
+FUZZ_BINS += $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS2))
+FUZZ_RUNS2 := $(addprefix fuzz-run-,$(FUZZ_TARGETS2))
+FUZZ_SMOKES2 := $(addprefix fuzz-smoke-,$(FUZZ_TARGETS2))
+
+.PHONY: $(FUZZ_RUNS2) $(FUZZ_SMOKES2)
+
+fuzz: $(FUZZ_RUNS2)
+fuzz-smoke: $(FUZZ_SMOKES2)
+fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS2))
+
+$(FUZZ_RUNS2): fuzz-run-%: $(FUZZ_BUILD)/%
+	$(call FUZZ_RUN,$*,$(FUZZ_SECONDS))
+
+$(FUZZ_SMOKES2): fuzz-smoke-%: $(FUZZ_BUILD)/%
+	$(call FUZZ_RUN,$*,$(FUZZ_SMOKE_SECONDS))

@@ -2,22 +2,28 @@
 test's docstring names the failure it guards against; none of them is a
 porch bug that was found, they are bugs porch must never have.
 """
+import base64
 import os
 import random
 import re
 import subprocess
 import threading
 import time
-import base64
 
 import pytest
 
 from conftest import SLOW, exchange, get, parse_responses, recv_until_close
 
 ECHO_SH = """#!/bin/sh
-# Copies its body back (no Content-Length: chunked on HTTP/1.1).
-printf 'Content-Type: application/octet-stream\\r\\n\\r\\n'
-exec cat
+# Reads its whole body, then copies it back with its length: the response
+# starts only after porch has read the whole request, so the connection
+# stays open for the next one.
+tmp=$(mktemp) || exit 1
+trap 'rm -f "$tmp"' EXIT
+cat >"$tmp"
+printf 'Content-Type: application/octet-stream\\r\\nContent-Length: %d\\r\\n\\r\\n' \\
+    "$(($(wc -c <"$tmp")))"
+cat "$tmp"
 """
 IDLE_SH = """#!/bin/sh
 # Never reads its input and says nothing for a long time.
@@ -69,6 +75,7 @@ def test_more_than_255_chunks_then_a_pipelined_request(porch, docroot):
            get(path="/hello.txt", extra="Connection: close\r\n"))
     rs = exchange(p, raw, timeout=10 * SLOW)
     assert [r.status for r in rs] == [200, 200]
+    assert rs[0].header("Connection") != "close"
     assert rs[0].body == body
     assert rs[1].body == b"hello, world\n"
     assert "/smuggled" not in p.access()
