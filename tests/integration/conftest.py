@@ -119,19 +119,28 @@ class Porch:
             if self.proc.poll() is not None:
                 raise RuntimeError("porch exited with %s: %s" % (
                     self.proc.returncode, self.read(self.stderr_path)))
-            if len(self.workers()) >= 1:
-                # A whole request, answered: a bare connect would linger in
-                # the accept queue and look like pool pressure to a test.
-                try:
-                    with socket.create_connection((self.host, self.port), 2) as s:
-                        s.settimeout(5 * SLOW)
-                        s.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
-                        if recv_until_close(s, 5 * SLOW).startswith(b"HTTP/1."):
-                            return
-                except OSError:
-                    pass
+            # Listening and a worker forked: ready. No probe connection:
+            # one would be counted, or linger in the accept queue and look
+            # like pool pressure to the test that follows.
+            if len(self.workers()) >= 1 and self.listening():
+                return
             time.sleep(0.02)
         raise RuntimeError("porch did not start: " + self.read(self.stderr_path))
+
+    def listening(self):
+        """True when the port is in LISTEN state (/proc/net/tcp{,6})."""
+        want = ":%04X " % self.port
+        for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(name) as f:
+                    for line in f:
+                        cols = line.split()
+                        if len(cols) > 3 and cols[3] == "0A" and \
+                                (cols[1] + " ").endswith(want):
+                            return True
+            except OSError:
+                pass
+        return False
 
     @staticmethod
     def read(path):
