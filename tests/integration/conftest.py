@@ -376,6 +376,17 @@ def read_response(sock, head_request=False, timeout=5 * SLOW):
     return parse_responses(head + rest[:need], head_only=(0,) if head_request else ())[0]
 
 
+def install_cgi(docroot, name, text):
+    """Writes an executable script into the docroot's cgi-bin/."""
+    d = os.path.join(docroot, "cgi-bin")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path
+
+
 def get(host_header="127.0.0.1", path="/", extra="", version="1.1", method="GET"):
     return ("%s %s HTTP/%s\r\nHost: %s\r\n%s\r\n" % (
         method, path, version, host_header, extra)).encode()

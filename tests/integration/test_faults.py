@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import SLOW, exchange, get, parse_responses, read_response
+from conftest import (SLOW, exchange, get, install_cgi, parse_responses,
+                      read_response)
 
 OK_SH = """#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'
@@ -40,16 +41,6 @@ HANG_SH = """#!/bin/sh
 trap '' TERM
 while :; do sleep 1; done
 """
-
-
-def install_cgi(docroot, name, text):
-    d = os.path.join(docroot, "cgi-bin")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o755)
-    return path
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import SLOW, exchange, get, parse_responses, read_response
+from conftest import (SLOW, exchange, get, install_cgi, parse_responses,
+                      read_response)
 
 GOOD_BOUND = 2.0 * SLOW         # s: the well-behaved client's bound
 SLOW_SECONDS = 15               # s: each slowhttptest run
@@ -36,16 +37,6 @@ printf 'Content-Type: text/plain\\r\\n\\r\\nread\\n'
 
 
 # ---- helpers -----------------------------------------------------------------
-
-def install_cgi(docroot, name, text):
-    d = os.path.join(docroot, "cgi-bin")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o755)
-    return path
-
 
 def raise_nofile(n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

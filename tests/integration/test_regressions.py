@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import SLOW, exchange, get, parse_responses, recv_until_close
+from conftest import (SLOW, exchange, get, install_cgi, parse_responses,
+                      recv_until_close)
 
 ECHO_SH = """#!/bin/sh
 # Reads its whole body, then copies it back with its length: the response
@@ -33,16 +34,6 @@ ENV_SH = """#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
 exec env
 """
-
-
-def install_cgi(docroot, name, text):
-    d = os.path.join(docroot, "cgi-bin")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o755)
-    return path
 
 
 def chunked(data, sizes):
