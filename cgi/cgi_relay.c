@@ -411,9 +411,11 @@ static int
 relay_continue(struct relay *x)
 {
 	struct os_pollfd	 pf = { x->p.out, OS_POLL_IN, 0 };
+	int64_t			 wait_end;
 	int			 n;
 
-	n = os_poll(&pf, 1, os_now_ms() + x->c->conf->cgi_continue_wait);
+	wait_end = os_now_ms() + x->c->conf->cgi_continue_wait;
+	n = os_poll(&pf, 1, &wait_end, NULL);
 	x->continue_due = false;
 	if (n > 0)
 		return 0;	/* output first: the body is not asked for */
@@ -452,7 +454,10 @@ relay_loop(struct relay *x)
 		client_wait = npf > 0 && which[npf - 1] == 3 && x->npend == 0;
 		deadline = client_wait ? x->io_deadline : x->cgi_deadline;
 		sb_set_state(x->c->w->slot, SB_CGI);
-		n = os_poll(pf, npf, deadline);
+		n = os_poll(pf, npf, &deadline, client_wait ?
+		    x->c->io.watch : NULL);
+		if (client_wait)
+			x->io_deadline = deadline;
 		if (n == -1) {
 			conn_log(x->c, x->r, LOG_WARNING, "poll: %s",
 			    strerror(errno));

@@ -36,10 +36,27 @@ struct os_peer {
 	unsigned	 local_port;
 };
 
+#define OS_WATCH_MAX	8	/* descriptors an IO wait also watches */
+
+/*
+ * What a connection's IO waits watch besides the connection: the
+ * listeners. When one turns readable (a connection waits for a worker),
+ * cut() may bring the wait's deadline nearer, so a slow client whose wait
+ * began before the pool came under pressure cannot keep its long one.
+ */
+struct io_watch {
+	int		  fds[OS_WATCH_MAX];
+	int		  nfds;
+	/* the nearer deadline, or OS_NO_DEADLINE: no need to hurry */
+	int64_t		(*cut)(void *arg);
+	void		 *arg;
+};
+
 /*
  * One connection's byte stream. Plain TCP and TLS both provide it, so the
  * HTTP engine never knows which it talks to. Every call blocks until it
- * made progress or the deadline passed (-1/ETIMEDOUT).
+ * made progress or the deadline passed (-1/ETIMEDOUT); watch, when set,
+ * may bring that deadline nearer while the call waits.
  */
 struct io {
 	/* >0 bytes read; 0 end of stream; -1 error or timeout */
@@ -53,9 +70,10 @@ struct io {
 	/* half-close the write side; the peer sees end of stream */
 	void	(*shutdown)(struct io *, int64_t deadline_ms);
 	void	(*close)(struct io *);
-	int	  fd;
-	void	 *ctx;
-	uint64_t  bytes_out;		/* payload bytes written */
+	int			 fd;
+	void			*ctx;
+	const struct io_watch	*watch;		/* or NULL */
+	uint64_t		 bytes_out;	/* payload bytes written */
 };
 
 /* os_net.c */
@@ -74,9 +92,19 @@ bool	 os_input_waiting(int fd);
 int	 os_set_nonblock(int fd, bool on);
 
 /* os_io.c */
+#define OS_POLL_MAX	8	/* descriptors os_poll takes, besides a watch */
+#define OS_POLL_IN	0x001
+#define OS_POLL_OUT	0x004
+#define OS_POLL_ERR	0x008
+#define OS_POLL_HUP	0x010
+struct os_pollfd {
+	int		 fd;
+	short		 events, revents;
+};
+int	 os_poll(struct os_pollfd *, int, int64_t *deadline_ms,
+	    const struct io_watch *);
 int	 os_wait(const int *fds, int nfds, int64_t deadline_ms,
 	    bool interruptible);
-int	 os_wait_io(int fd, bool writable, int64_t deadline_ms);
 ssize_t	 os_read_deadline(int fd, void *, size_t, int64_t deadline_ms);
 int	 os_write_all(int fd, const void *, size_t, int64_t deadline_ms);
 int	 os_writev_all(int fd, const struct iovec *, int, int64_t);
@@ -106,14 +134,6 @@ int	 os_write_pidfile(const char *path);
 int	 os_devnull_stdin(void);
 
 /* os_spawn.c */
-#define OS_POLL_IN	0x001
-#define OS_POLL_OUT	0x004
-#define OS_POLL_ERR	0x008
-#define OS_POLL_HUP	0x010
-struct os_pollfd {
-	int		 fd;
-	short		 events, revents;
-};
 struct os_spawn {
 	const char	*path;
 	char *const	*argv;
@@ -125,7 +145,6 @@ struct os_spawn {
 };
 pid_t	 os_spawn(const struct os_spawn *);
 int	 os_waitpid(pid_t, int *status, bool block);
-int	 os_poll(struct os_pollfd *, int, int64_t deadline_ms);
 ssize_t	 os_write_some(int fd, const void *, size_t);
 int	 os_ensure_stdio(void);
 

@@ -13,6 +13,8 @@
 #include "os.h"
 #include "os_internal.h"
 
+#define OS_WATCH_REST_MS	10	/* listeners busy, no cut: look later */
+
 int
 os_poll_timeout(int64_t deadline_ms)
 {
@@ -26,33 +28,85 @@ os_poll_timeout(int64_t deadline_ms)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/*
+ * poll(2) until one of fds is ready (their count) or *deadline_ms passes
+ * (0). With a watch its listeners are polled too: when one is readable,
+ * watch->cut may bring *deadline_ms nearer, and from then on only fds
+ * count; when it does not, the listeners rest for OS_WATCH_REST_MS, so a
+ * queue another worker is about to take cannot make this wait spin.
+ */
 int
-os_wait_fd(int fd, short events, int64_t deadline_ms)
+os_poll(struct os_pollfd *fds, int n, int64_t *deadline_ms,
+    const struct io_watch *w)
 {
-	struct pollfd	 pfd;
-	int		 n;
+	struct pollfd	 pfd[OS_POLL_MAX + OS_WATCH_MAX];
+	int64_t		 rest_until = 0, wake, cut;
+	int		 i, k, rc, ready;
+	bool		 watching;
 
-	pfd.fd = fd;
-	pfd.events = events;
+	watching = w != NULL && w->cut != NULL && w->nfds > 0;
+	if (n < 0 || n > OS_POLL_MAX || (watching && w->nfds > OS_WATCH_MAX)) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (;;) {
-		pfd.revents = 0;
-		n = poll(&pfd, 1, os_poll_timeout(deadline_ms));
-		if (n > 0)
-			return 0;	/* ready, or an error the call will see */
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return -1;
+		for (k = 0; k < n; k++) {
+			pfd[k].fd = fds[k].fd;
+			pfd[k].events = fds[k].events;
+			pfd[k].revents = 0;
 		}
-		if (errno != EINTR)
+		wake = *deadline_ms;
+		if (watching && rest_until != 0 && os_now_ms() < rest_until)
+			wake = rest_until < wake ? rest_until : wake;
+		else if (watching)
+			for (i = 0; i < w->nfds; i++) {
+				pfd[k].fd = w->fds[i];
+				pfd[k].events = POLLIN;
+				pfd[k++].revents = 0;
+			}
+		rc = poll(pfd, (nfds_t)k, os_poll_timeout(wake));
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1)
 			return -1;
+		for (i = 0, ready = 0; i < n; i++)
+			if ((fds[i].revents = pfd[i].revents) != 0)
+				ready++;
+		if (ready > 0)
+			return ready;
+		if (rc == 0) {
+			if (wake == *deadline_ms || os_now_ms() >= *deadline_ms)
+				return 0;
+			continue;	/* the listeners' rest is over */
+		}
+		cut = w->cut(w->arg);
+		if (cut == OS_NO_DEADLINE) {
+			rest_until = os_now_ms() + OS_WATCH_REST_MS;
+			continue;
+		}
+		if (cut < *deadline_ms)
+			*deadline_ms = cut;
+		watching = false;
 	}
 }
 
-/* For IO layers above platform (TLS): wait until fd is readable/writable. */
+/* One fd, for the IO below: 0 when ready, -1 (ETIMEDOUT) when not. */
 int
-os_wait_io(int fd, bool writable, int64_t deadline_ms)
+os_wait_fd(int fd, short events, int64_t *deadline_ms,
+    const struct io_watch *w)
 {
-	return os_wait_fd(fd, writable ? POLLOUT : POLLIN, deadline_ms);
+	struct os_pollfd	 pf;
+	int			 n;
+
+	pf.fd = fd;
+	pf.events = events;
+	if ((n = os_poll(&pf, 1, deadline_ms, w)) == -1)
+		return -1;
+	if (n == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;	/* ready, or an error the next call will see */
 }
 
 /*
@@ -63,11 +117,11 @@ os_wait_io(int fd, bool writable, int64_t deadline_ms)
 int
 os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible)
 {
-	struct pollfd	 pfd[8];
+	struct pollfd	 pfd[1 + OS_WATCH_MAX];
 	struct timespec	 ts, *tsp;
 	int		 i, n, ms;
 
-	if (nfds < 1 || nfds > 8) {
+	if (nfds < 1 || nfds > 1 + OS_WATCH_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -105,6 +159,13 @@ os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible)
 ssize_t
 os_read_deadline(int fd, void *buf, size_t len, int64_t deadline_ms)
 {
+	return os_read_watched(fd, buf, len, deadline_ms, NULL);
+}
+
+ssize_t
+os_read_watched(int fd, void *buf, size_t len, int64_t deadline_ms,
+    const struct io_watch *w)
+{
 	ssize_t	 n;
 
 	for (;;) {
@@ -113,7 +174,8 @@ os_read_deadline(int fd, void *buf, size_t len, int64_t deadline_ms)
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || os_wait_fd(fd, POLLIN, deadline_ms) == -1)
+		if (errno != EAGAIN ||
+		    os_wait_fd(fd, POLLIN, &deadline_ms, w) == -1)
 			return -1;
 	}
 }
@@ -152,7 +214,16 @@ os_write_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
 }
 
 int
-os_writev_all(int fd, const struct iovec *iov_in, int cnt, int64_t dl)
+os_writev_all(int fd, const struct iovec *iov, int cnt, int64_t deadline_ms)
+{
+	return os_writev_watched(fd, iov, cnt, deadline_ms, NULL);
+}
+
+/* A cut deadline holds for the rest of the call: partial writes of a
+ * trickle do not earn a fresh one. */
+int
+os_writev_watched(int fd, const struct iovec *iov_in, int cnt, int64_t dl,
+    const struct io_watch *w)
 {
 	struct iovec	 iov[16];
 	struct iovec	*v = iov;
@@ -175,7 +246,7 @@ os_writev_all(int fd, const struct iovec *iov_in, int cnt, int64_t dl)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN || os_wait_fd(fd, POLLOUT, dl) == -1)
+			if (errno != EAGAIN || os_wait_fd(fd, POLLOUT, &dl, w) == -1)
 				return -1;
 			continue;
 		}

@@ -329,7 +329,7 @@ plain_write_failed(struct io *io)
 static ssize_t
 plain_read(struct io *io, void *buf, size_t len, int64_t deadline_ms)
 {
-	return os_read_deadline(io->fd, buf, len, deadline_ms);
+	return os_read_watched(io->fd, buf, len, deadline_ms, io->watch);
 }
 
 static int
@@ -340,7 +340,7 @@ plain_writev(struct io *io, const struct iovec *iov, int n, int64_t dl)
 
 	for (i = 0; i < n; i++)
 		total += iov[i].iov_len;
-	if (os_writev_all(io->fd, iov, n, dl) == -1) {
+	if (os_writev_watched(io->fd, iov, n, dl, io->watch) == -1) {
 		plain_write_failed(io);
 		return -1;
 	}
@@ -366,7 +366,8 @@ plain_sendfile(struct io *io, int filefd, off_t *off, size_t len, int64_t dl)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || os_wait_fd(io->fd, POLLOUT, dl) == -1) {
+		if (errno != EAGAIN ||
+		    os_wait_fd(io->fd, POLLOUT, &dl, io->watch) == -1) {
 			plain_write_failed(io);
 			return -1;
 		}

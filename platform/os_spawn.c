@@ -105,29 +105,6 @@ os_waitpid(pid_t pid, int *status, bool block)
 	return p == pid ? 1 : 0;
 }
 
-int
-os_poll(struct os_pollfd *fds, int n, int64_t deadline_ms)
-{
-	struct pollfd	 pfd[8];
-	int		 i, rc;
-
-	if (n < 0 || n > 8) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		pfd[i].fd = fds[i].fd;
-		pfd[i].events = fds[i].events;
-		pfd[i].revents = 0;
-	}
-	do
-		rc = poll(pfd, (nfds_t)n, os_poll_timeout(deadline_ms));
-	while (rc == -1 && errno == EINTR);
-	for (i = 0; i < n; i++)
-		fds[i].revents = pfd[i].revents;
-	return rc;
-}
-
 /* Non-blocking write: bytes written, or -1 (EAGAIN when full). */
 ssize_t
 os_write_some(int fd, const void *buf, size_t len)

@@ -104,42 +104,17 @@ conn_wait_idle(struct conn *c)
 /*
  * Waits for more of a request head. Slow senders must not hold a fixed
  * pool: once a connection waits to be accepted and no worker is idle, the
- * head deadline is cut to pressure_grace from now. 0 when readable, -1
- * when the deadline passed.
+ * head deadline is cut to pressure_grace from now (watch_head). 0 when
+ * readable, -1 when the deadline passed.
  */
 static int
 conn_wait_head(struct conn *c, int64_t *deadline)
 {
-	struct worker	*w = c->w;
-	int		 fds[1 + CONF_LISTEN_MAX];
-	int		 i, n, nfds = 1;
-	int64_t		 grace;
+	struct os_pollfd	 pf = { .fd = c->io.fd, .events = OS_POLL_IN };
 
-	fds[0] = c->io.fd;
-	for (i = 0; i < w->nlisten && nfds < 1 + CONF_LISTEN_MAX; i++)
-		fds[nfds++] = w->listen_fds[i];
-	for (;;) {
-		if (c->io.pending(&c->io))
-			return 0;
-		n = os_wait(fds, nfds, *deadline, false);
-		if (n == 0)
-			return 0;
-		if (n == -1)
-			return -1;
-		if (worker_pool_pressure(w)) {
-			grace = os_now_ms() + (int64_t)c->conf->pressure_grace;
-			if (grace < *deadline)
-				*deadline = grace;
-			nfds = 1;	/* from now on, only the client counts */
-			continue;
-		}
-		/* An idle worker will take it; look again shortly. */
-		n = os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS, false);
-		if (n == 0)
-			return 0;
-		if (os_now_ms() >= *deadline)
-			return -1;
-	}
+	if (c->io.pending(&c->io))
+		return 0;
+	return os_poll(&pf, 1, deadline, &c->w->watch_head) == 1 ? 0 : -1;
 }
 
 /* Moves unread bytes to the front so a full head fits behind them. */
@@ -326,12 +301,13 @@ static int
 conn_io_open(struct conn *c, int fd, bool tls)
 {
 	os_io_plain(&c->io, fd);
+	c->io.watch = &c->w->watch_io;
 	if (!tls)
 		return 0;
 #ifdef PORCH_TLS
 	c->tls = true;
 	sb_set_state(c->w->slot, SB_READING_HEAD);
-	if (tls_accept(c->w->tls, &c->io, fd, os_now_ms() +
+	if (tls_accept(c->w->tls, &c->io, os_now_ms() +
 	    (int64_t)c->conf->tls_handshake_timeout * 1000) == 0)
 		return 0;
 	conn_log(c, NULL, LOG_DEBUG, "tls handshake: %s", strerror(errno));

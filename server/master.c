@@ -196,6 +196,7 @@ worker_start(int slot, uint32_t serial)
 	w.listen_tls = m.fds_tls;
 	w.nlisten = m.nlisten;
 	w.tls = m.tls;
+	worker_watch_init(&w);
 	/* Password files may be root's alone: open them while still root. */
 	for (i = 0; i < cf->nauth; i++)
 		w.auth_fd[i] = os_open_read(cf->auth[i].file);

@@ -262,6 +262,8 @@ struct worker {
 	bool			 term;		/* SIGTERM seen: stop */
 	bool			 pressure;	/* last answer, and when */
 	int64_t			 pressure_ms;
+	struct io_watch		 watch_io;	/* cuts to pressure_io */
+	struct io_watch		 watch_head;	/* cuts to pressure_grace */
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;
@@ -311,6 +313,7 @@ int	 master_run(struct conf *, const char *conf_path,
 void	 worker_run(struct worker *) __attribute__((noreturn));
 bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
+void	 worker_watch_init(struct worker *);
 void	 worker_reap(void);
 void	 worker_signals(struct worker *);
 void	 worker_check_logs(struct worker *);

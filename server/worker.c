@@ -44,6 +44,48 @@ worker_pool_pressure(struct worker *w)
 	return w->pressure;
 }
 
+/* A watched wait's deadline under pressure: a body read or reply write. */
+static int64_t
+worker_cut_io(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (!worker_pool_pressure(w))
+		return OS_NO_DEADLINE;
+	return os_now_ms() + (int64_t)w->conf->pressure_io;
+}
+
+/* The rest of a request head under pressure. */
+static int64_t
+worker_cut_head(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (!worker_pool_pressure(w))
+		return OS_NO_DEADLINE;
+	return os_now_ms() + (int64_t)w->conf->pressure_grace;
+}
+
+/*
+ * Every wait for a client watches the listeners: a slow client whose wait
+ * began while workers were idle must not keep a long deadline once
+ * connections queue behind it (conn.c, cgi_relay.c).
+ */
+void
+worker_watch_init(struct worker *w)
+{
+	int	 i;
+
+	memset(&w->watch_io, 0, sizeof(w->watch_io));
+	for (i = 0; i < w->nlisten && i < OS_WATCH_MAX; i++)
+		w->watch_io.fds[w->watch_io.nfds++] = w->listen_fds[i];
+	w->watch_head = w->watch_io;
+	w->watch_io.cut = worker_cut_io;
+	w->watch_io.arg = w;
+	w->watch_head.cut = worker_cut_head;
+	w->watch_head.arg = w;
+}
+
 /* The Date header's value, formatted at most once a second. */
 const char *
 worker_date(struct worker *w)

@@ -50,16 +50,16 @@ void	 tls_server_free(struct tls_server *);
 
 /* tls_conn.c */
 /*
- * One connection on fd (non-blocking): runs the handshake until
- * deadline_ms; on success fills io so read/writev/sendfile/pending/
- * shutdown/close speak TLS (sendfile = pread into a buffer + ssl write;
- * shutdown sends close_notify within the deadline; close frees the
- * per-connection state and closes fd). -1 on failure/timeout (errno
- * ETIMEDOUT on timeout, EPROTO for a TLS error, ECONNRESET when the client
- * left) -- the caller closes fd then. A worker serves one connection at a
- * time: its state is allocated once by tls_worker_init and reused.
+ * io is a connection's plain TCP stream (os_io_plain, non-blocking, with
+ * its watch): runs the handshake over it until deadline_ms; on success io
+ * speaks TLS, layered on that stream (sendfile = pread into a buffer + ssl
+ * write; shutdown sends close_notify within the deadline; close frees the
+ * per-connection state and closes the socket). -1 on failure/timeout
+ * (errno ETIMEDOUT on timeout, EPROTO for a TLS error, ECONNRESET when the
+ * client left) with io unchanged -- the caller closes it then. A worker
+ * serves one connection at a time: its state is allocated once by
+ * tls_worker_init and reused.
  */
-int	 tls_accept(struct tls_server *, struct io *, int fd,
-	    int64_t deadline_ms);
+int	 tls_accept(struct tls_server *, struct io *, int64_t deadline_ms);
 
 #endif

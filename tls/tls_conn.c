@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,8 @@ tls_conn_send(void *ctx, const unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
-	if (os_write_all(tc->plain.fd, buf, len, tc->deadline_ms) == -1) {
+	if (tc->plain.writev(&tc->plain, &(struct iovec){ (void *)(uintptr_t)buf,
+	    len }, 1, tc->deadline_ms) == -1) {
 		tc->sock_errno = errno;
 		return TLS_ERR_SOCKET;
 	}
@@ -46,8 +48,7 @@ tls_conn_recv(void *ctx, unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
-	if ((n = os_read_deadline(tc->plain.fd, buf, len,
-	    tc->deadline_ms)) == -1) {
+	if ((n = tc->plain.read(&tc->plain, buf, len, tc->deadline_ms)) == -1) {
 		tc->sock_errno = errno;
 		return TLS_ERR_SOCKET;
 	}
@@ -231,7 +232,7 @@ tls_conn_close(struct io *io)
 }
 
 int
-tls_accept(struct tls_server *s, struct io *io, int fd, int64_t deadline_ms)
+tls_accept(struct tls_server *s, struct io *io, int64_t deadline_ms)
 {
 	struct tls_conn	*tc = s->conn;
 	int		 rc, saved;
@@ -247,7 +248,7 @@ tls_accept(struct tls_server *s, struct io *io, int fd, int64_t deadline_ms)
 		}
 		tc->dirty = false;
 	}
-	os_io_plain(&tc->plain, fd);
+	tc->plain = *io;
 	tc->notified = false;
 	tc->busy = true;
 	mbedtls_ssl_set_bio(&tc->ssl, tc, tls_conn_send, tls_conn_recv, NULL);
@@ -258,15 +259,14 @@ tls_accept(struct tls_server *s, struct io *io, int fd, int64_t deadline_ms)
 		errno = saved;
 		return -1;
 	}
-	memset(io, 0, sizeof(*io));
 	io->read = tls_conn_read;
 	io->writev = tls_conn_writev;
 	io->sendfile = tls_conn_sendfile;
 	io->pending = tls_conn_pending;
 	io->shutdown = tls_conn_shutdown;
 	io->close = tls_conn_close;
-	io->fd = fd;
 	io->ctx = tc;
+	io->bytes_out = 0;
 	return 0;
 }
 

@@ -81,22 +81,18 @@ def test_slow_but_steady_reader_outlasts_io_timeout(porch):
     assert len(body) == len(want) and body == want
 
 
-def test_stalled_reader_frees_the_worker_after_io_timeout(porch):
-    p = porch(conf_lines=["io_timeout 1"], workers=1)
+def stalled_reader(p):
+    """A client that asks for 4 x 3 MB pipelined (far more than socket
+    buffers hold) and never reads."""
     stuck = socket.socket()
     stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stuck.connect((p.host, p.port))
-    # 4 x 3 MB pipelined: far more than socket buffers hold; never read
     stuck.sendall(get(path="/big.bin") * 4)
-    time.sleep(0.3)
-    t0 = time.monotonic()
-    with Conn(p, timeout=10 * SLOW) as c:
-        r = c.request(get(path="/hello.txt"))
-        waited = time.monotonic() - t0
-    assert (r.status, r.body) == (200, b"hello, world\n")
-    # the single worker was busy with the stalled client until io_timeout
-    assert 0.3 <= waited <= 4 * SLOW, waited
-    # and the stalled connection was closed by the server
+    return stuck
+
+
+def drain_until_closed(stuck):
+    """Bytes the stalled client can still read before the server's close."""
     stuck.settimeout(5 * SLOW)
     got = 0
     try:
@@ -108,4 +104,33 @@ def test_stalled_reader_frees_the_worker_after_io_timeout(porch):
     except ConnectionResetError:
         pass
     stuck.close()
-    assert got < 4 * 3 * 1024 * 1024
+    return got
+
+
+def test_stalled_reader_frees_the_worker_after_io_timeout(porch):
+    """Nobody else waiting: the worker gives the reader io_timeout."""
+    p = porch(conf_lines=["io_timeout 1"], workers=1)
+    t0 = time.monotonic()
+    stuck = stalled_reader(p)
+    while "big.bin" not in p.access() and time.monotonic() - t0 < 10 * SLOW:
+        time.sleep(0.02)
+    waited = time.monotonic() - t0
+    assert "big.bin" in p.access()
+    assert 0.9 <= waited <= 4 * SLOW, waited
+    assert drain_until_closed(stuck) < 4 * 3 * 1024 * 1024
+
+
+def test_stalled_reader_gives_way_to_a_queued_client(porch):
+    """A reader that stalled while the worker was idle does not keep its
+    io_timeout once a client queues behind it: the wait is cut to
+    pressure_io (issue 6: slowhttptest -X)."""
+    p = porch(conf_lines=["io_timeout 30"], workers=1)
+    stuck = stalled_reader(p)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    with Conn(p, timeout=10 * SLOW) as c:
+        r = c.request(get(path="/hello.txt"))
+        waited = time.monotonic() - t0
+    assert (r.status, r.body) == (200, b"hello, world\n")
+    assert waited <= 0.5 * SLOW, waited
+    assert drain_until_closed(stuck) < 4 * 3 * 1024 * 1024

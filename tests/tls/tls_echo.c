@@ -172,7 +172,8 @@ echo_accept(struct echo *e, struct io *io, int fd)
 	os_io_plain(io, fd);
 	return 0;
 #else
-	if (tls_accept(e->tls, io, fd, os_now_ms() + e->handshake_ms) == 0)
+	os_io_plain(io, fd);
+	if (tls_accept(e->tls, io, os_now_ms() + e->handshake_ms) == 0)
 		return 0;
 	fprintf(stderr, "tls_echo[%ld]: handshake failed: %s\n",
 	    (long)os_getpid(), strerror(errno));

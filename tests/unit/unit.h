@@ -74,6 +74,14 @@ unit_check(const char *file, int line, bool ok, const char *fmt, ...)
 	return false;
 }
 
+static inline bool
+unit_check_int(const char *file, int line, long long got, long long want,
+    const char *what)
+{
+	return unit_check(file, line, got == want, "%s: got %lld, want %lld",
+	    what, got, want);
+}
+
 /*
  * Prints a failure's detail without counting it, for loops (every split
  * offset, every day of a century) that end in one counted check.
@@ -95,10 +103,10 @@ unit_note(const char *file, int line, const char *fmt, ...)
 /* A check that reports a table case's line and a message of its own. */
 #define CHECK_AT(line, cond, ...)					\
 	unit_check(__FILE__, (line), (cond) != 0, __VA_ARGS__)
+/* got and want are evaluated once: got may be a call with effects. */
 #define CHECK_INT_AT(line, got, want, what)				\
-	unit_check(__FILE__, (line), (long long)(got) == (long long)(want), \
-	    "%s: got %lld, want %lld", (what), (long long)(got),	\
-	    (long long)(want))
+	unit_check_int(__FILE__, (line), (long long)(got),		\
+	    (long long)(want), (what))
 #define CHECK_INT(got, want)	CHECK_INT_AT(__LINE__, got, want, #got)
 /* p[0..len) equals the NUL-terminated want; p may be NULL when len is 0. */
 #define CHECK_MEM_AT(line, p, len, want, what)				\
