@@ -63,8 +63,11 @@ struct io {
 	ssize_t	(*read)(struct io *, void *, size_t, int64_t deadline_ms);
 	/* writes every byte of iov or fails; returns 0 or -1 */
 	int	(*writev)(struct io *, const struct iovec *, int, int64_t);
-	/* sends len bytes of file fd from *off (advanced); 0 or -1 */
-	int	(*sendfile)(struct io *, int, off_t *, size_t, int64_t);
+	/* >0 bytes of file fd sent from *off (advanced), up to len: what
+	 * went after at most one wait for room; -1 error or timeout. The
+	 * caller loops, so each step of progress can earn a fresh deadline
+	 * while a big file goes out in as few calls as the socket allows. */
+	ssize_t	(*sendfile)(struct io *, int, off_t *, size_t, int64_t);
 	/* true when bytes already received wait to be read */
 	bool	(*pending)(struct io *);
 	/* half-close the write side; the peer sees end of stream */

@@ -348,17 +348,16 @@ plain_writev(struct io *io, const struct iovec *iov, int n, int64_t dl)
 	return 0;
 }
 
-static int
+static ssize_t
 plain_sendfile(struct io *io, int filefd, off_t *off, size_t len, int64_t dl)
 {
 	ssize_t	 n;
 
-	while (len > 0) {
+	for (;;) {
 		n = sendfile(io->fd, filefd, off, len);
 		if (n > 0) {
-			len -= (size_t)n;
 			io->bytes_out += (uint64_t)n;
-			continue;
+			return n;
 		}
 		if (n == 0) {		/* the file shrank under us */
 			errno = EIO;
@@ -372,7 +371,6 @@ plain_sendfile(struct io *io, int filefd, off_t *off, size_t len, int64_t dl)
 			return -1;
 		}
 	}
-	return 0;
 }
 
 /* Plain TCP keeps nothing above the kernel: poll sees all there is. */

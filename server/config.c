@@ -127,6 +127,11 @@ static const struct directive directives[] = {
 	{ "pressure_io", set_uint, FIELD(pressure_io), 1, 60000, 1, "MS",
 	    "under pool pressure, ms a body read or a response write may go "
 	    "without progress (default 20)" },
+	{ "pressure_wait", set_uint, FIELD(pressure_wait), 1, 60000, 1, "MS",
+	    "under pool pressure, ms within which the workers' turns should "
+	    "reach every queued connection; a short queue lets busy "
+	    "connections keep their worker longer than pressure_slice "
+	    "(default 40)" },
 	{ "gzip_static", set_onoff, FIELD(gzip_static), 0, 0, 1, "on|off",
 	    "serve FILE.gz to clients accepting gzip (default on)" },
 	{ "auth", set_auth, 0, 0, 0, 3, "PREFIX REALM PASSWORD_FILE",
@@ -247,6 +252,7 @@ conf_new(void)
 	cf->pressure_slice = CONF_PRESSURE_SLICE;
 	cf->pressure_idle = CONF_PRESSURE_IDLE;
 	cf->pressure_io = CONF_PRESSURE_IO;
+	cf->pressure_wait = CONF_PRESSURE_WAIT;
 	cf->gzip_static = true;
 	cf->access_log = "off";
 	cf->status_path = CONF_STATUS_PATH;

@@ -305,7 +305,7 @@ file_send_body(struct conn *c, struct request *r, struct resp *o,
 {
 	struct iovec	 iov;
 	off_t		 off = (off_t)first;
-	size_t		 n;
+	ssize_t		 n;
 	int		 hlen;
 
 	if (r->fr.method == METHOD_HEAD || len <= FILE_INLINE_MAX) {
@@ -323,13 +323,15 @@ file_send_body(struct conn *c, struct request *r, struct resp *o,
 	if (c->io.writev(&c->io, &iov, 1, conn_io_deadline(c)) == -1)
 		goto fail;
 	while (len > 0) {
-		/* A fresh deadline per chunk: io_timeout means no progress. */
-		n = len > FILE_CHUNK ? FILE_CHUNK : (size_t)len;
-		if (c->io.sendfile(&c->io, f->fd, &off, n,
-		    conn_io_deadline(c)) == -1)
+		/* A fresh deadline after each step: io_timeout means no
+		 * progress. Each step is what the socket took, so under
+		 * pressure (pressure_io) a trickling reader still times out. */
+		n = c->io.sendfile(&c->io, f->fd, &off, len > SIZE_MAX ?
+		    SIZE_MAX : (size_t)len, conn_io_deadline(c));
+		if (n == -1)
 			goto fail;
-		len -= n;
-		r->body_bytes += n;
+		len -= (uint64_t)n;
+		r->body_bytes += (uint64_t)n;
 	}
 	return 0;
 fail:

@@ -163,7 +163,8 @@ resp_keepalive(struct conn *c, struct request *r)
 		return false;
 	now = os_now_ms();
 	if (now - c->accepted_ms >= (int64_t)cf->pressure_slice &&
-	    worker_pool_pressure(c->w))
+	    worker_pool_pressure(c->w) &&
+	    now - c->accepted_ms >= worker_pressure_slice(c->w))
 		return false;
 	return true;
 }

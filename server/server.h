@@ -44,6 +44,7 @@
 #define CONF_PRESSURE_SLICE		3	/* ms: busy connection share */
 #define CONF_PRESSURE_IDLE		50	/* ms: next request, if promised */
 #define CONF_PRESSURE_IO		20	/* ms: body/reply progress */
+#define CONF_PRESSURE_WAIT		40	/* ms: queue drained within */
 #define CONN_PROGRESS_MIN	4096	/* bytes that count as progress */
 
 #define CONF_LISTEN_MAX		8
@@ -67,7 +68,6 @@
 #define CONN_OUT_SIZE		4096	/* bytes: a response head */
 #define CONN_PATH_MAX		4096	/* bytes: a decoded path */
 #define FILE_INLINE_MAX		16384	/* bytes: read+writev, not sendfile */
-#define FILE_CHUNK		(16 * 1024)	/* bytes per sendfile deadline */
 #define DISCARD_MAX		65536	/* bytes of unwanted body skipped */
 #define BACKOFF_MIN_MS		100	/* respawn back-off after a crash */
 #define BACKOFF_MAX_MS		5000
@@ -130,6 +130,7 @@ struct conf {
 	unsigned		 pressure_slice;	/* ms */
 	unsigned		 pressure_idle;		/* ms */
 	unsigned		 pressure_io;		/* ms */
+	unsigned		 pressure_wait;		/* ms */
 	bool			 gzip_static;
 	const char		*cgi[CONF_CGI_MAX];	/* path prefixes */
 	size_t			 ncgi;
@@ -262,6 +263,7 @@ struct worker {
 	bool			 term;		/* SIGTERM seen: stop */
 	bool			 pressure;	/* last answer, and when */
 	int64_t			 pressure_ms;
+	unsigned		 queued;	/* connections it counted */
 	struct io_watch		 watch_io;	/* cuts to pressure_io */
 	struct io_watch		 watch_head;	/* cuts to pressure_grace */
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
@@ -314,6 +316,7 @@ void	 worker_run(struct worker *) __attribute__((noreturn));
 bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
 void	 worker_watch_init(struct worker *);
+int64_t	 worker_pressure_slice(struct worker *);
 void	 worker_reap(void);
 void	 worker_signals(struct worker *);
 void	 worker_check_logs(struct worker *);

@@ -29,7 +29,7 @@ bool
 worker_pool_pressure(struct worker *w)
 {
 	int64_t	 now;
-	int	 i;
+	int	 i, n;
 
 	if (sb_idle_workers(w->sb) > 0)
 		return false;
@@ -38,10 +38,35 @@ worker_pool_pressure(struct worker *w)
 	if (now == w->pressure_ms)
 		return w->pressure;
 	w->pressure_ms = now;
-	w->pressure = false;
-	for (i = 0; i < w->nlisten && !w->pressure; i++)
-		w->pressure = os_listen_queue(w->listen_fds[i]) > 0;
+	w->queued = 0;
+	for (i = 0; i < w->nlisten; i++)
+		if ((n = os_listen_queue(w->listen_fds[i])) > 0)
+			w->queued += (unsigned)n;
+	w->pressure = w->queued > 0;
 	return w->pressure;
+}
+
+/*
+ * Under pressure, how long a busy connection keeps its worker: the turn
+ * that lets the workers reach every queued connection within
+ * pressure_wait, never shorter than pressure_slice. Long turns when few
+ * wait spare reconnects (and TLS handshakes); short ones when many wait
+ * keep their latency bounded. Call after worker_pool_pressure said yes.
+ */
+int64_t
+worker_pressure_slice(struct worker *w)
+{
+	const struct conf	*cf = w->conf;
+	uint64_t		 turn;
+
+	if (w->queued == 0)
+		return cf->pressure_slice;
+	turn = (uint64_t)cf->pressure_wait * cf->workers / w->queued;
+	if (turn > cf->pressure_wait)
+		turn = cf->pressure_wait;
+	if (turn < cf->pressure_slice)
+		turn = cf->pressure_slice;
+	return (int64_t)turn;
 }
 
 /* A watched wait's deadline under pressure: a body read or reply write. */

@@ -170,7 +170,7 @@ tls_conn_writev(struct io *io, const struct iovec *iov, int cnt,
 }
 
 /* No sendfile(2) through TLS: read a record's worth, encrypt, send. */
-static int
+static ssize_t
 tls_conn_sendfile(struct io *io, int filefd, off_t *off, size_t len,
     int64_t deadline_ms)
 {
@@ -178,22 +178,19 @@ tls_conn_sendfile(struct io *io, int filefd, off_t *off, size_t len,
 	ssize_t		 n;
 
 	tls_conn_begin(tc, deadline_ms);
-	while (len > 0) {
-		n = os_pread(filefd, tc->buf,
-		    len < sizeof(tc->buf) ? len : sizeof(tc->buf), *off);
-		if (n == -1)
-			return -1;
-		if (n == 0) {		/* the file shrank under us */
-			errno = EIO;
-			return -1;
-		}
-		if (tls_conn_write_all(tc, tc->buf, (size_t)n) == -1)
-			return -1;
-		*off += n;
-		len -= (size_t)n;
-		io->bytes_out += (uint64_t)n;
+	n = os_pread(filefd, tc->buf, len < sizeof(tc->buf) ? len :
+	    sizeof(tc->buf), *off);
+	if (n == -1)
+		return -1;
+	if (n == 0) {			/* the file shrank under us */
+		errno = EIO;
+		return -1;
 	}
-	return 0;
+	if (tls_conn_write_all(tc, tc->buf, (size_t)n) == -1)
+		return -1;
+	*off += n;
+	io->bytes_out += (uint64_t)n;
+	return n;
 }
 
 /* Decrypted bytes, a record already buffered, or bytes on the socket. */

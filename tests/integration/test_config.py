@@ -246,5 +246,6 @@ def test_help_lists_the_directives():
                  "keepalive_requests", "io_timeout", "max_requests_per_worker",
                  "max_body_size", "auth", "status_path", "access_log",
                  "error_log", "pid_file", "stop_timeout", "pressure_grace",
-                 "pressure_slice"):
+                 "pressure_slice", "pressure_idle", "pressure_io",
+                 "pressure_wait"):
         assert any(l.split()[:1] == [name] for l in text.splitlines()), name

@@ -88,15 +88,18 @@ echo_file(struct echo *e, struct io *io, const char *name, int64_t dl)
 	static const char	 missing[] = "not found\n";
 	struct os_stat		 st;
 	off_t			 off = 0;
+	ssize_t			 n = 0;
 	int			 fd, rc;
 
 	if (strstr(name, "..") == NULL &&
 	    os_open_beneath(e->rootfd, name, &fd, &st) == 0) {
 		if (st.is_reg) {
 			rc = echo_reply(io, "200 OK", NULL, st.size, false, dl);
-			if (rc == 0)
-				rc = io->sendfile(io, fd, &off, (size_t)st.size,
-				    dl);
+			while (rc == 0 && off < st.size && n != -1)
+				n = io->sendfile(io, fd, &off,
+				    (size_t)(st.size - off), dl);
+			if (n == -1)
+				rc = -1;
 			os_close(fd);
 			return rc;
 		}
