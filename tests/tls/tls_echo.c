@@ -95,9 +95,9 @@ echo_file(struct echo *e, struct io *io, const char *name, int64_t dl)
 	    os_open_beneath(e->rootfd, name, &fd, &st) == 0) {
 		if (st.is_reg) {
 			rc = echo_reply(io, "200 OK", NULL, st.size, false, dl);
-			while (rc == 0 && off < st.size && n != -1)
+			while (rc == 0 && (uint64_t)off < st.size && n != -1)
 				n = io->sendfile(io, fd, &off,
-				    (size_t)(st.size - off), dl);
+				    (size_t)(st.size - (uint64_t)off), dl);
 			if (n == -1)
 				rc = -1;
 			os_close(fd);
