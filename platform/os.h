@@ -161,7 +161,6 @@ enum os_sig {
 };
 void	 os_signal_master(void);
 void	 os_signal_worker(void);
-void	 os_signal_child_defaults(void);
 unsigned os_signal_take(void);
 int	 os_signal_wait(int64_t deadline_ms);
 int	 os_signal_send(pid_t, enum os_sig);

@@ -101,22 +101,6 @@ os_signal_worker(void)
 	install(sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
-/* Before exec: default dispositions and an empty mask, as a CGI expects. */
-void
-os_signal_child_defaults(void)
-{
-	struct sigaction	 sa;
-	sigset_t		 empty;
-	int			 sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL/STOP */
-	sigemptyset(&empty);
-	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
-}
-
 unsigned
 os_signal_take(void)
 {
