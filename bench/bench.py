@@ -530,6 +530,7 @@ class Bench:
                     if wl.get("memsample") and rep == REPS - 1:
                         sample = inst.memory
                     cpu0 = inst.cpu_seconds()
+                    sleeps0 = inst.sleeps()
                     if wl["tool"] == "wrk":
                         r = run_wrk(inst.port, wl, sample)
                     elif wl["tool"] == "ab":
@@ -538,6 +539,8 @@ class Bench:
                         r = run_tls(inst.tls_port, wl)
                     cpu = inst.cpu_seconds() - cpu0
                     r["cpu_us_per_req"] = (1e6 * cpu / r["requests"]) if r.get("requests") else None
+                    r["sleeps_per_req"] = ((inst.sleeps() - sleeps0) / r["requests"]
+                                           if r.get("requests") else None)
                     if inst.closes and wl["tool"] == "wrk" and r.get("err_read"):
                         # a close-delimited answer (no Content-Length, e.g. CGI
                         # output) ends at EOF: wrk counts that EOF as a read

@@ -32,7 +32,8 @@ def aggregate(res):
         out[wl] = {}
         for srv, runs in per.items():
             a = {k: med([r.get(k) for r in runs])
-                 for k in ("rps", "mbps", "p50", "p99", "cpu_us_per_req")}
+                 for k in ("rps", "mbps", "p50", "p99", "cpu_us_per_req",
+                           "sleeps_per_req")}
             a["n"] = len(runs)
             a["rps_all"] = [round(r["rps"]) for r in runs]
             for k in ("errors", "timeouts", "requests", "keepalive", "failed", "non2xx",
@@ -224,19 +225,25 @@ def summary_tables(res, agg):
         rows.append(row)
     parts.append("### Latency p50 / p99, ms (median of runs)\n\n" + table(["workload"] + srvs,
                                                                           rows))
-    rows = []
-    for w in wls:
-        row = [w["title"]]
-        for s in srvs:
-            a = agg[w["id"]].get(s)
-            row.append(fmt(a and a["cpu_us_per_req"], 1))
-        rows.append(row)
+    def metric_rows(key, digits):
+        return [[w["title"]] + [fmt((agg[w["id"]].get(s) or {}).get(key), digits)
+                                for s in srvs] for w in wls]
+
     parts.append("### Server CPU per request, µs (user+system of all its processes and "
-                 "reaped children / requests; median)\n\n" + table(["workload"] + srvs, rows)
+                 "reaped children / requests; median)\n\n"
+                 + table(["workload"] + srvs, metric_rows("cpu_us_per_req", 1))
                  + "\n\nFrom /proc/PID/stat before and after each run (10 ms ticks); the "
                    "client shares the 2 cores. Children the server does not reap itself "
                    "(BusyBox's CGIs, which its per-connection child waits for after "
                    "exiting) are missed.")
+    parts.append("### Server sleeps per request (voluntary context switches of all its "
+                 "processes / requests; median)\n\n"
+                 + table(["workload"] + srvs, metric_rows("sleeps_per_req", 2))
+                 + "\n\nFrom /proc/PID/status before and after each run. Each sleep is a "
+                   "process blocking until the client's next bytes (or room to write) and "
+                   "being woken: a blocking worker sleeps about once per request when the "
+                   "client waits for each answer; an event loop serving several "
+                   "connections can answer all that are ready per wakeup.")
     others = [s for s in srvs if not s.startswith("porch")]
     rows = []
     for w in wls:

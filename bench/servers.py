@@ -91,6 +91,21 @@ def cpu_ticks(pids):
     return total
 
 
+def sleeps(pids):
+    """Voluntary context switches summed over pids: each is the process
+    going to sleep (waiting for the client) and being woken again."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -181,6 +196,10 @@ class Server:
     def cpu_seconds(self):
         """CPU time used so far by the server's processes and reaped children."""
         return cpu_ticks(self.pids()) / TICK
+
+    def sleeps(self):
+        """Voluntary context switches so far of the server's processes."""
+        return sleeps(self.pids())
 
     def memory(self):
         """Sums over the server's processes: pss, private, rss (KiB), count."""
