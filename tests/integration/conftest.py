@@ -390,3 +390,18 @@ def install_cgi(docroot, name, text):
 def get(host_header="127.0.0.1", path="/", extra="", version="1.1", method="GET"):
     return ("%s %s HTTP/%s\r\nHost: %s\r\n%s\r\n" % (
         method, path, version, host_header, extra)).encode()
+
+
+def settled_fds(pid):
+    """A process's open descriptors, sorted, once the table has stopped
+    changing for 3 looks 50 ms apart (a connection just answered may still
+    be closing)."""
+    def table():
+        return sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % pid))
+    last, stable = table(), 0
+    while stable < 3:
+        time.sleep(0.05)
+        now = table()
+        stable = stable + 1 if now == last else 0
+        last = now
+    return last

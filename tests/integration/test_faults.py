@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import (SLOW, exchange, get, install_cgi, parse_responses,
-                      read_response)
+                      read_response, settled_fds)
 
 OK_SH = """#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'
@@ -300,17 +300,8 @@ def test_sigkill_under_mixed_load_fails_only_the_killed_workers_requests(porch,
 # ---- descriptors exhausted ------------------------------------------------------
 
 def lowest_free_fd(pid):
-    """The lowest free descriptor once the worker's table has settled (a
-    connection just answered may still be closing)."""
-    def table():
-        return sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % pid))
-    last, stable = table(), 0
-    while stable < 3:
-        time.sleep(0.05)
-        now = table()
-        stable = stable + 1 if now == last else 0
-        last = now
-    used = set(last)
+    """The lowest free descriptor once the worker's table has settled."""
+    used = set(settled_fds(pid))
     n = 0
     while n in used:
         n += 1

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import SLOW
+from conftest import SLOW, settled_fds
 
 PSS_BOUND_KB = 64               # growth allowed per worker, 1k -> 100k
 PSS_NOISE_KB = 192              # shared-library share of the total, on top
@@ -33,8 +33,8 @@ printf 'Content-Type: text/plain\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n'
 
 
 def proc_stats(pid):
-    """(open descriptors, Pss KiB, Pss_Anon KiB) of a process."""
-    fds = len(os.listdir("/proc/%d/fd" % pid))
+    """(open descriptors once settled, Pss KiB, Pss_Anon KiB) of a process."""
+    fds = len(settled_fds(pid))
     pss = anon = None
     with open("/proc/%d/smaps_rollup" % pid) as f:
         for line in f:
