@@ -203,6 +203,7 @@ file_try_gzip(struct conn *c, struct request *r, const char *rel,
 {
 	char		 gz[CONN_PATH_MAX + 8];
 	struct os_stat	 st;
+	size_t		 n;
 	bool		 cached;
 	int		 fd;
 
@@ -211,8 +212,10 @@ file_try_gzip(struct conn *c, struct request *r, const char *rel,
 	f->vary = true;
 	if (!accepts_gzip(http_field_get(&r->head, "Accept-Encoding")))
 		return;
-	if (snprintf(gz, sizeof(gz), "%s.gz", rel) >= (int)sizeof(gz))
+	if ((n = strlen(rel)) + sizeof(".gz") > sizeof(gz))
 		return;
+	memcpy(gz, rel, n);
+	memcpy(gz + n, ".gz", sizeof(".gz"));
 	if (file_open(c, gz, &fd, &st, &cached) == -1)
 		return;
 	if (!st.is_reg) {
@@ -227,12 +230,40 @@ file_try_gzip(struct conn *c, struct request *r, const char *rel,
 	f->gzip = true;
 }
 
+/* v in lower-case hex at p; returns the end. p has room for 16 digits. */
+static char *
+file_hex(char *p, uint64_t v)
+{
+	char	 digits[16];
+	int	 n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	return p;
+}
+
+/* ETag "MTIME-SIZE" in hex, "-gz" for the sibling: on every response,
+ * so no printf. */
 static void
 file_validators(struct file *f)
 {
-	snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx%s\"",
-	    (unsigned long long)f->st.mtime, (unsigned long long)f->st.size,
-	    f->gzip ? "-gz" : "");
+	char	*p = f->etag;
+
+	_Static_assert(FILE_ETAG_MAX >= 2 * 16 + 7, "etag room");
+	*p++ = '"';
+	p = file_hex(p, (uint64_t)f->st.mtime);
+	*p++ = '-';
+	p = file_hex(p, f->st.size);
+	if (f->gzip) {
+		memcpy(p, "-gz", 3);
+		p += 3;
+	}
+	*p++ = '"';
+	*p = '\0';
 	http_date_format(f->st.mtime, f->mtime);
 }
 
@@ -418,12 +449,16 @@ file_serve(struct conn *c, struct request *r)
 {
 	struct file	 f;
 	char		 rel[CONN_PATH_MAX + 64];
+	size_t		 n;
 	int		 rc;
 
 	if (http_path_has_dotfile(r->path))
 		return response_error(c, r, 404);
 	memset(&f, 0, sizeof(f));
-	snprintf(rel, sizeof(rel), "%s", r->path + 1);
+	n = strlen(r->path + 1);
+	if (n >= sizeof(rel))
+		return response_error(c, r, 414);
+	memcpy(rel, r->path + 1, n + 1);
 	if (file_open(c, rel, &f.fd, &f.st, &f.cached) == -1) {
 		if (file_open_status(errno) == 503)
 			conn_log(c, r, LOG_WARNING, "open %s: %s", r->path,
