@@ -68,11 +68,11 @@ def children_map():
 def tree(pid):
     """pid and all its descendants."""
     kids = children_map()
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
-        todo.extend(kids.get(p, []))
+        pending.extend(kids.get(p, []))
     return out
 
 

@@ -8,7 +8,6 @@ group, so no worker outlives a test.
 """
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -405,3 +404,15 @@ def settled_fds(pid):
         stable = stable + 1 if now == last else 0
         last = now
     return last
+
+
+def wait_for(pred, timeout=5 * SLOW, what="condition"):
+    """pred()'s first true value, polled every 20 ms; fails the test when
+    timeout passes without one."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)

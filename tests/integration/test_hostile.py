@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import (SLOW, exchange, get, install_cgi, parse_responses,
-                      read_response)
+                      read_response, recv_until_close)
 
 GOOD_BOUND = 2.0 * SLOW         # s: the well-behaved client's bound
 SLOW_SECONDS = 15               # s: each slowhttptest run
@@ -419,16 +419,7 @@ def test_random_bytes_are_rejected_and_never_crash(server):
         junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 600)))
         with server.connect() as s:
             s.sendall(junk + b"\r\n\r\n")
-            data = b""
-            s.settimeout(5 * SLOW)
-            try:
-                while True:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    data += b
-            except ConnectionResetError:
-                pass
+            data = recv_until_close(s, 5 * SLOW)
         m = re.match(rb"HTTP/1\.1 (\d{3}) ", data)
         assert m, "no response to %r: %r" % (junk[:40], data[:80])
         code = int(m.group(1))

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, Porch, exchange, get, read_response
+from conftest import SLOW, Porch, exchange, get, read_response, wait_for
 
 # host ident user [time] "request" status bytes "referer" "agent" "id"
 QS = r'"((?:[^"\\]|\\.)*)"'
@@ -43,15 +43,6 @@ def parse_access(text):
         out.append(Line(m))
     return out
 
-
-def wait_for(pred, timeout=3 * SLOW, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def access_lines(p, n):

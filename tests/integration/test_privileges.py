@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import (PORCH_BIN, PORCH_QEMU, SLOW, Porch, exchange, free_port,
-                      get, make_docroot)
+                      get, make_docroot, wait_for)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -59,15 +59,6 @@ def priv_porch(world_tmp):
 def request(p, path, extra=""):
     return exchange(p, get(path=path, extra=extra + "Connection: close\r\n"))[0]
 
-
-def wait_for(pred, timeout=3 * SLOW, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def dropped(p, n, uid=65534):

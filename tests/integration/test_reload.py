@@ -163,17 +163,21 @@ def totals(clients):
     }
 
 
-def test_reload_every_500ms_under_keepalive_load(porch):
-    p = porch(workers=4)
-    p.wait_workers(4)
-    hups = [0]
-
+def hup_every_500ms(p, hups):
+    """A run_load companion: reloads p every 500 ms, counting in hups[0]."""
     def hup(stop):
         while time.time() < stop - 0.25:
             time.sleep(0.5)
             p.reload()
             hups[0] += 1
-    clients = run_load(p, 8, 5.0, during=hup)
+    return hup
+
+
+def test_reload_every_500ms_under_keepalive_load(porch):
+    p = porch(workers=4)
+    p.wait_workers(4)
+    hups = [0]
+    clients = run_load(p, 8, 5.0, during=hup_every_500ms(p, hups))
     t = totals(clients)
     st = p.status()
     print("\nreload under load: %d HUPs, %d requests, %d retries, %d connections, "
@@ -196,13 +200,7 @@ def test_reload_under_load_with_2_workers(porch):
     """The same with more clients than workers: pool pressure and reloads."""
     p = porch(workers=2)
     hups = [0]
-
-    def hup(stop):
-        while time.time() < stop - 0.25:
-            time.sleep(0.5)
-            p.reload()
-            hups[0] += 1
-    clients = run_load(p, 6, 4.0, during=hup)
+    clients = run_load(p, 6, 4.0, during=hup_every_500ms(p, hups))
     t = totals(clients)
     st = p.status()
     print("\nreload under load, 2 workers: %d HUPs, %d requests, %d retries, "

@@ -11,7 +11,8 @@ import time
 import pytest
 
 from conftest import (PORCH_BIN, PORCH_QEMU, SLOW, free_port,
-                      get, parse_responses, read_response, recv_until_close)
+                      get, parse_responses, read_response, recv_until_close,
+                      wait_for)
 
 # Loopback's 64 KiB MSS lets the kernel buffer ~4 MB of a response, so an
 # "in flight" download must be much bigger than that to keep a worker busy.
@@ -32,15 +33,6 @@ def is_pattern(body):
     return len(body) == BIG and bytes(body[:len(PATTERN)]) == PATTERN and \
         bytes(body) == PATTERN * (BIG // len(PATTERN))
 
-
-def wait_for(pred, timeout=5 * SLOW, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def fetch(port, path="/hello.txt", timeout=5 * SLOW):

@@ -5,7 +5,8 @@ import os
 import signal
 import time
 
-from conftest import SLOW, exchange, get, parse_responses, read_response, recv_until_close
+from conftest import (SLOW, exchange, get, parse_responses, read_response,
+                      recv_until_close, wait_for)
 
 TOP_FIELDS = {
     "server": str, "uptime": int, "generation": int, "reloads": int,
@@ -20,15 +21,6 @@ WORKER_FIELDS = {
 STATES = {"free", "starting", "accepting", "reading_head", "reading_body",
           "writing", "keepalive", "cgi", "closing"}
 
-
-def wait_for(pred, timeout=5 * SLOW, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def raw_get(p, path, extra=""):
