@@ -5,6 +5,7 @@
 #   make TLS=0                without mbedTLS
 #   make run [PORT=8080]      serve the bundled admin UI on 127.0.0.1
 #   make test                 every test (what CI runs)
+#   make test-repeat [N=3]    the integration suite N times: what ever failed
 #   make size                 porch's size per target, with and without TLS
 
 ARCH	?= host
@@ -46,7 +47,7 @@ CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(SAN_FLAGS) $(TLS_DEFS) \
 	     $(CFLAGS)
 
 .PHONY: all run test unit integration clean deps size help fuzz fuzz-smoke \
-	bench
+	bench test-repeat
 
 all: $(PORCH)
 
@@ -80,6 +81,14 @@ deps:
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
 	    /usr/bin/python3 -m pytest -q $(PYTEST_ARGS) tests/integration
+
+# The integration suite N times (default 3), every failure of any run
+# listed: proof that it does not flake. ARCH=armhf runs it under qemu-user.
+N ?= 3
+test-repeat: $(PORCH) deps
+	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
+	    $(if $(filter 1,$(SANITIZE)),PORCH_SANITIZE=1) \
+	    N=$(N) PYTEST_ARGS="$(PYTEST_ARGS)" sh tests/repeat.sh
 
 bench: all
 	sh bench/run.sh

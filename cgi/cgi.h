@@ -10,7 +10,7 @@
 #include "../platform/os.h"
 #include "../server/http_parse.h"
 
-#define CGI_ENV_SIZE		16384	/* bytes of environment strings */
+#define CGI_ENV_SIZE		32768	/* bytes: URI and query, 8 KiB each */
 #define CGI_ENV_VARS		128	/* variables, NULL included */
 #define CGI_HEADER_MAX		8192	/* bytes of a CGI's header block */
 #define CGI_HEADER_FIELDS	32	/* fields passed through */

@@ -48,6 +48,25 @@ conn_log(struct conn *c, struct request *r, int prio, const char *fmt, ...)
 }
 
 /*
+ * Under pressure, how long an idle connection may wait for its next
+ * request: a busy connection's turn (worker_pressure_slice: the share of
+ * pressure_wait that reaches every queued connection), at most
+ * pressure_idle. A client that comes back within it keeps its connection
+ * (it was told keep-alive, and its next request may be on its way); any
+ * other is closed and retries on a new one (RFC 9112 9.3.1), behind those
+ * already waiting. A long queue of clients that never send a next request
+ * must not cost pressure_idle each.
+ */
+static int64_t
+conn_idle_grace(struct conn *c)
+{
+	int64_t	 turn = worker_pressure_slice(c->w);
+
+	return turn < (int64_t)c->conf->pressure_idle ? turn :
+	    (int64_t)c->conf->pressure_idle;
+}
+
+/*
  * Waits for the next request on an idle keep-alive connection. Returns 1
  * when bytes (or the end of stream) arrived, 0 when the connection should
  * be closed: idle timeout, stop or reload, or pool pressure (a connection
@@ -60,6 +79,7 @@ conn_wait_idle(struct conn *c)
 	int		 fds[1 + CONF_LISTEN_MAX];
 	int		 i, n, nfds;
 	int64_t		 deadline, wait;
+	bool		 pressure;
 
 	deadline = os_now_ms() + (int64_t)c->conf->keepalive_timeout * 1000;
 	fds[0] = c->io.fd;
@@ -79,18 +99,13 @@ conn_wait_idle(struct conn *c)
 		if (n == 0)
 			return 1;
 		if (n > 0) {
-			/* Under pressure a client that comes back quickly keeps
-			 * its connection (it was told keep-alive); one that
-			 * idles for longer than pressure_idle is closed, and
-			 * retries on a new one (RFC 9112 9.3.1). */
-			wait = worker_pool_pressure(w) ?
-			    (int64_t)c->conf->pressure_idle :
+			pressure = worker_pool_pressure(w);
+			wait = pressure ? conn_idle_grace(c) :
 			    CONN_IDLE_RECHECK_MS;
 			n = os_wait(fds, 1, os_now_ms() + wait, true);
 			if (n == 0)
 				return 1;
-			if (wait != CONN_IDLE_RECHECK_MS && n == -1 &&
-			    errno == ETIMEDOUT)
+			if (pressure && n == -1 && errno == ETIMEDOUT)
 				return 0;
 		}
 		if (n == -1 && errno != EINTR && errno != ETIMEDOUT)
@@ -180,8 +195,8 @@ conn_read_head(struct conn *c, struct request *r)
 				return -1;
 			}
 			if (avail >= cf->max_head_size) {
-				r->status = memchr(b->pos, '\n', avail) ? 431 :
-				    414;
+				r->status = http_head_too_large(b->pos,
+				    cf->max_head_size, cf->max_target_size);
 				return -1;
 			}
 			seen = avail;

@@ -418,7 +418,7 @@ static int
 file_directory(struct conn *c, struct request *r, struct file *f,
     char *rel, size_t relsize)
 {
-	char		 loc[CONN_PATH_MAX + 8];
+	char		 loc[CONN_LOCATION_MAX];
 	size_t		 len = strlen(rel), i;
 
 	file_close(f);

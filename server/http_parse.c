@@ -171,12 +171,11 @@ http_list_has(struct str list, const char *token)
  * 0 when incomplete, or -1 (400).
  */
 static long
-head_end(const char *buf, size_t len, size_t off, size_t seen)
+head_end(const char *buf, size_t len, size_t seen)
 {
 	size_t	 i;
 
-	i = seen > off + 1 ? seen - 1 : off;
-	for (; i < len; i++) {
+	for (i = seen > 1 ? seen - 1 : 0; i < len; i++) {
 		if (buf[i] == '\r') {
 			if (i + 1 == len)
 				return 0;
@@ -186,9 +185,9 @@ head_end(const char *buf, size_t len, size_t off, size_t seen)
 		}
 		if (buf[i] != '\n')
 			continue;
-		if (i == off || buf[i - 1] != '\r')
+		if (i == 0 || buf[i - 1] != '\r')
 			return -1;		/* RFC 9112 2.2: bare LF */
-		if (i >= off + 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r')
 			return (long)(i + 1);
 	}
 	return 0;
@@ -268,18 +267,22 @@ http_parse_head(const char *buf, size_t len, size_t seen, struct http_head *h,
     int *status)
 {
 	const char	*p, *end;
-	size_t		 off = 0, cap = h->nfields;
+	size_t		 cap = h->nfields;
 	long		 n;
 
-	/* RFC 9112 2.2: ignore empty lines before the request line. */
-	while (off + 1 < len && buf[off] == '\r' && buf[off + 1] == '\n')
-		off += 2;
-	if ((n = head_end(buf, len, off, seen)) <= 0) {
+	/* RFC 9112 2.2 lets a server skip empty lines before the request
+	 * line (SHOULD): porch does not, so no stray bytes between pipelined
+	 * requests are ever passed over. A request starts with its method. */
+	if (len > 0 && !tchar[(unsigned char)buf[0]]) {
+		*status = 400;
+		return HTTP_PARSE_ERROR;
+	}
+	if ((n = head_end(buf, len, seen)) <= 0) {
 		*status = 400;
 		return n == 0 ? HTTP_PARSE_INCOMPLETE : HTTP_PARSE_ERROR;
 	}
 	end = buf + n;
-	if ((p = parse_request_line(buf + off, end, h, status)) == NULL)
+	if ((p = parse_request_line(buf, end, h, status)) == NULL)
 		return HTTP_PARSE_ERROR;
 	h->nfields = 0;
 	while (!(p[0] == '\r' && p[1] == '\n')) {
@@ -294,6 +297,26 @@ http_parse_head(const char *buf, size_t len, size_t seen, struct http_head *h,
 		h->nfields++;
 	}
 	return (int)n;
+}
+
+/*
+ * The status for a head that outgrew its limit: 414 when the request line
+ * is what made it too long (it does not end within the limit, or its
+ * target is longer than target_max), else 431 for the fields.
+ */
+int
+http_head_too_large(const char *buf, size_t len, size_t target_max)
+{
+	const char	*lf, *sp1, *sp2;
+
+	if ((lf = memchr(buf, '\n', len)) == NULL)
+		return 414;
+	sp1 = memchr(buf, ' ', (size_t)(lf - buf));
+	for (sp2 = lf; sp1 != NULL && sp2 > sp1 && *sp2 != ' '; sp2--)
+		;
+	if (sp1 != NULL && sp2 > sp1 && (size_t)(sp2 - sp1 - 1) > target_max)
+		return 414;
+	return 431;
 }
 
 /* RFC 3986 3.2.2 host [ ":" port ], without userinfo. */
@@ -393,17 +416,15 @@ framing_te(struct str v, bool *chunked)
 }
 
 static int
-framing_cl(struct str v, struct http_framing *fr, bool *seen)
+framing_cl(struct str v, struct http_framing *fr)
 {
-	uint64_t	 n;
-
-	/* RFC 9112 6.3: only plain digits, no list, no sign, no overflow */
-	if (parse_uint(v.p, v.len, UINT64_MAX, &n) == -1)
+	/* RFC 9112 6.3: only plain digits, no list, no sign, no overflow.
+	 * RFC 9110 8.6 allows leading zeros; no client sends them, and a
+	 * peer that reads "010" as octal would frame differently. */
+	if (v.len > 1 && v.p[0] == '0')
 		return 400;
-	if (*seen && n != fr->length)
-		return 400;		/* RFC 9112 6.3: differing lengths */
-	*seen = true;
-	fr->length = n;
+	if (parse_uint(v.p, v.len, UINT64_MAX, &fr->length) == -1)
+		return 400;
 	return 0;
 }
 
@@ -421,45 +442,135 @@ framing_expect(struct str v, struct http_framing *fr, int minor)
 	return 0;
 }
 
+/*
+ * Fields the framing reads, and singletons (RFC 9110 5.3): a field whose
+ * definition is not a list may appear once. A second line is a 400, even
+ * with the same value, since two parsers may keep different ones.
+ */
+enum field_id {
+	FLD_OTHER,
+	FLD_HOST,
+	FLD_CONTENT_LENGTH,
+	FLD_TRANSFER_ENCODING,
+	FLD_CONNECTION,
+	FLD_EXPECT,
+	FLD_IDS
+};
+
+#define FIELD_UNIQUE	0x01
+
+#define RULE(name, id, flags)	{ name, sizeof(name) - 1, id, flags }
+static const struct field_rule {
+	const char	*name;
+	size_t		 len;
+	enum field_id	 id;
+	unsigned	 flags;
+} field_rules[] = {
+	RULE("Host", FLD_HOST, FIELD_UNIQUE),			/* 9112 3.2 */
+	RULE("Content-Length", FLD_CONTENT_LENGTH, FIELD_UNIQUE), /* 9112 6.3 */
+	RULE("Transfer-Encoding", FLD_TRANSFER_ENCODING, 0),
+	RULE("Connection", FLD_CONNECTION, 0),
+	RULE("Expect", FLD_EXPECT, 0),
+	RULE("Authorization", FLD_OTHER, FIELD_UNIQUE),		/* 9110 11.6.2 */
+	RULE("Proxy-Authorization", FLD_OTHER, FIELD_UNIQUE),
+	RULE("Content-Type", FLD_OTHER, FIELD_UNIQUE),		/* 9110 8.3 */
+	RULE("Range", FLD_OTHER, FIELD_UNIQUE),			/* 9110 14.2 */
+	RULE("If-Range", FLD_OTHER, FIELD_UNIQUE),		/* 9110 13.1.5 */
+	RULE("If-Modified-Since", FLD_OTHER, FIELD_UNIQUE),	/* 9110 13.1.3 */
+	RULE("If-Unmodified-Since", FLD_OTHER, FIELD_UNIQUE),
+	RULE("Max-Forwards", FLD_OTHER, FIELD_UNIQUE),		/* 9110 7.6.2 */
+	RULE("Referer", FLD_OTHER, FIELD_UNIQUE),		/* 9110 10.1.3 */
+	RULE("User-Agent", FLD_OTHER, FIELD_UNIQUE),		/* 9110 10.1.5 */
+	RULE("Origin", FLD_OTHER, FIELD_UNIQUE),		/* 6454 7 */
+	RULE("Cookie", FLD_OTHER, FIELD_UNIQUE),		/* 6265 5.4 */
+	RULE("X-CSRF-Token", FLD_OTHER, FIELD_UNIQUE),		/* porch */
+	RULE("X-Background", FLD_OTHER, FIELD_UNIQUE),		/* porch */
+};
+#undef RULE
+
+#define FIELD_RULES	(sizeof(field_rules) / sizeof(field_rules[0]))
+
+static const struct field_rule *
+field_rule(struct str name)
+{
+	size_t	 i;
+
+	for (i = 0; i < FIELD_RULES; i++)
+		if (field_rules[i].len == name.len &&
+		    str_eq_nocase(name, field_rules[i].name))
+			return &field_rules[i];
+	return NULL;
+}
+
+/* What one field says about framing; 0, or the status to answer. */
+static int
+framing_field(const struct http_head *h, const struct http_field *f,
+    enum field_id id, struct http_framing *fr, bool *chunked, int *expect)
+{
+	switch (id) {
+	case FLD_HOST:
+		fr->host = f->value;
+		return 0;
+	case FLD_CONTENT_LENGTH:
+		return framing_cl(f->value, fr);
+	case FLD_TRANSFER_ENCODING:
+		/* RFC 9112 6.1: TE in HTTP/1.0 is faulty framing, whatever
+		 * the coding. */
+		return h->minor == 0 ? 400 : framing_te(f->value, chunked);
+	case FLD_CONNECTION:
+		fr->conn_close |= http_list_has(f->value, "close");
+		fr->conn_keepalive |= http_list_has(f->value, "keep-alive");
+		return 0;
+	case FLD_EXPECT:
+		if (*expect == 0)
+			*expect = framing_expect(f->value, fr, h->minor);
+		return 0;
+	case FLD_OTHER:
+	case FLD_IDS:
+		break;
+	}
+	return 0;
+}
+
 int
 http_parse_framing(const struct http_head *h, struct http_framing *fr,
     int *status)
 {
-	const struct http_field	*f;
-	struct str		 host = { NULL, 0 };
-	bool			 cl = false, te = false, chunked = false;
-	size_t			 i, nhost = 0;
+	const struct field_rule	*rule;
+	struct str		 host;
+	unsigned char		 seen[FIELD_RULES];
+	bool			 has[FLD_IDS] = { false }, chunked = false;
+	size_t			 i;
 	int			 rc = 0, expect = 0;
 
 	memset(fr, 0, sizeof(*fr));
+	memset(seen, 0, sizeof(seen));
 	fr->method = http_method_lookup(h->method);
 	for (i = 0; i < h->nfields && rc == 0; i++) {
-		f = &h->fields[i];
-		if (str_eq_nocase(f->name, "Host")) {
-			host = f->value;
-			nhost++;
-		} else if (str_eq_nocase(f->name, "Content-Length"))
-			rc = framing_cl(f->value, fr, &cl);
-		else if (str_eq_nocase(f->name, "Transfer-Encoding")) {
-			te = true;
-			/* RFC 9112 6.1: TE in HTTP/1.0 is faulty framing,
-			 * whatever the coding. */
-			rc = h->minor == 0 ? 400 : framing_te(f->value,
-			    &chunked);
-		} else if (str_eq_nocase(f->name, "Connection")) {
-			fr->conn_close |= http_list_has(f->value, "close");
-			fr->conn_keepalive |= http_list_has(f->value,
-			    "keep-alive");
-		} else if (str_eq_nocase(f->name, "Expect") && expect == 0)
-			expect = framing_expect(f->value, fr, h->minor);
+		if ((rule = field_rule(h->fields[i].name)) == NULL)
+			continue;
+		has[rule->id] = true;
+		if (seen[rule - field_rules]++ > 0 &&
+		    (rule->flags & FIELD_UNIQUE))
+			rc = 400;	/* RFC 9110 5.3: a singleton twice */
+		else
+			rc = framing_field(h, &h->fields[i], rule->id, fr,
+			    &chunked, &expect);
 	}
-	if (rc == 0 && te && !chunked)
+	host = fr->host;
+	fr->host.p = NULL;
+	fr->host.len = 0;
+	if (rc == 0 && has[FLD_TRANSFER_ENCODING] && !chunked)
 		rc = 400;		/* RFC 9112 6.3: TE without chunked */
-	if (rc == 0 && te && cl)
+	if (rc == 0 && has[FLD_TRANSFER_ENCODING] &&
+	    has[FLD_CONTENT_LENGTH])
 		rc = 400;		/* RFC 9112 6.3: TE plus CL: ambiguous */
-	if (rc == 0 && (nhost > 1 || (nhost == 0 && h->minor >= 1)))
+	if (rc == 0 && !has[FLD_HOST] && h->minor >= 1)
 		rc = 400;		/* RFC 9112 3.2: exactly one Host */
-	if (rc == 0 && nhost == 1 && !host_valid(host))
+	/* RFC 9112 3.2: an empty Host is for targets without an authority,
+	 * which an http(s) request never has. */
+	if (rc == 0 && has[FLD_HOST] && (host.len == 0 ||
+	    !host_valid(host)))
 		rc = 400;		/* RFC 9112 3.2: invalid Host */
 	if (rc == 0 && split_target(h->target, fr->method, fr) == -1)
 		rc = 400;		/* RFC 9112 3.2: unusable target */
@@ -474,15 +585,32 @@ http_parse_framing(const struct http_head *h, struct http_framing *fr,
 		fr->host = host;
 	if (chunked)
 		fr->body = BODY_CHUNKED;
-	else if (cl && fr->length > 0)
+	else if (has[FLD_CONTENT_LENGTH] && fr->length > 0)
 		fr->body = BODY_LENGTH;
 	return 0;
 }
 
+/*
+ * RFC 9112 7.1, exactly:
+ *	chunk		= chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *	chunk-ext	= *( BWS ";" BWS chunk-ext-name
+ *			     [ BWS "=" BWS chunk-ext-val ] )
+ *	chunk-ext-name	= token
+ *	chunk-ext-val	= token / quoted-string
+ * Whitespace only ever precedes ";", "=", a name or a value: "5 \r\n",
+ * "5;\r\n" and "5;a=\r\n" are all outside the grammar, and rejected.
+ */
 enum chunk_phase {
 	CHUNK_SIZE = 0,		/* hex digits */
-	CHUNK_SIZE_BWS,		/* SP/HTAB after the size, before ';' or CR */
-	CHUNK_EXT,		/* ";ext" up to CR */
+	CHUNK_LINE_WS,		/* BWS after the size or a value: ';' next */
+	CHUNK_EXT_PRE_NAME,	/* after ';': BWS, then a name */
+	CHUNK_EXT_NAME,		/* token */
+	CHUNK_EXT_NAME_WS,	/* BWS after a name: '=' or ';' next */
+	CHUNK_EXT_PRE_VALUE,	/* after '=': BWS, then a token or a quote */
+	CHUNK_EXT_TOKEN,	/* token value */
+	CHUNK_EXT_QUOTED,	/* inside a quoted-string */
+	CHUNK_EXT_QPAIR,	/* after a backslash in a quoted-string */
+	CHUNK_EXT_QUOTE_END,	/* after the closing quote */
 	CHUNK_SIZE_LF,		/* LF after the size line's CR */
 	CHUNK_DATA,
 	CHUNK_DATA_CR,
@@ -506,17 +634,31 @@ http_hexval(unsigned char c)
 	return -1;
 }
 
+static bool
+is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
+static bool
+is_qdtext(unsigned char c)
+{
+	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c != '\\' &&
+	    c != 0x7f);
+}
+
 /*
- * After the size: BWS, then ";" extensions or the CR. Anything else, as in
- * "5 6", is rejected rather than read as 5 (RFC 9112 7.1.1).
+ * Where a token (the size, a name, a value) or a closing quote may end:
+ * BWS before the next ';', the next ';', or the CR. 0, or -1 to reject.
  */
 static int
-chunk_size_end(struct http_chunk_state *cs, unsigned char c)
+chunk_token_end(struct http_chunk_state *cs, unsigned char c)
 {
-	if (c == ' ' || c == '\t')
-		cs->state = CHUNK_SIZE_BWS;
+	if (is_ws(c))
+		cs->state = CHUNK_LINE_WS;
 	else if (c == ';')
-		cs->state = CHUNK_EXT;
+		cs->state = CHUNK_EXT_PRE_NAME;
 	else if (c == '\r')
 		cs->state = CHUNK_SIZE_LF;
 	else
@@ -524,37 +666,104 @@ chunk_size_end(struct http_chunk_state *cs, unsigned char c)
 	return 0;
 }
 
+/* One byte of a chunk-size line after its first digit; 0 or -1. */
+static int
+chunk_line_byte(struct http_chunk_state *cs, unsigned char c)
+{
+	int	 d;
+
+	if (c != '\r' && ++cs->line > HTTP_CHUNK_LINE_MAX)
+		return -1;		/* extension flood */
+	switch (cs->state) {
+	case CHUNK_SIZE:
+		if ((d = http_hexval(c)) < 0)
+			return chunk_token_end(cs, c);
+		/* at most HTTP_CHUNK_SIZE_MAX, exactly */
+		if (cs->left > (HTTP_CHUNK_SIZE_MAX - (unsigned)d) / 16)
+			return -1;	/* chunk size overflow */
+		cs->left = (cs->left << 4) | (uint64_t)d;
+		return 0;
+	case CHUNK_LINE_WS:
+		if (c == ';')
+			cs->state = CHUNK_EXT_PRE_NAME;
+		else if (!is_ws(c))
+			return -1;	/* BWS is only ever followed by ';' */
+		return 0;
+	case CHUNK_EXT_PRE_NAME:
+		if (tchar[c])
+			cs->state = CHUNK_EXT_NAME;
+		else if (!is_ws(c))
+			return -1;	/* chunk-ext-name = token */
+		return 0;
+	case CHUNK_EXT_NAME:
+		if (tchar[c])
+			return 0;
+		if (c == '=') {
+			cs->state = CHUNK_EXT_PRE_VALUE;
+			return 0;
+		}
+		if (is_ws(c)) {
+			cs->state = CHUNK_EXT_NAME_WS;
+			return 0;
+		}
+		return chunk_token_end(cs, c);
+	case CHUNK_EXT_NAME_WS:
+		if (c == '=')
+			cs->state = CHUNK_EXT_PRE_VALUE;
+		else if (c == ';')
+			cs->state = CHUNK_EXT_PRE_NAME;
+		else if (!is_ws(c))
+			return -1;
+		return 0;
+	case CHUNK_EXT_PRE_VALUE:
+		if (tchar[c])
+			cs->state = CHUNK_EXT_TOKEN;
+		else if (c == '"')
+			cs->state = CHUNK_EXT_QUOTED;
+		else if (!is_ws(c))
+			return -1;	/* token / quoted-string */
+		return 0;
+	case CHUNK_EXT_TOKEN:
+		return tchar[c] ? 0 : chunk_token_end(cs, c);
+	case CHUNK_EXT_QUOTED:
+		if (c == '"')
+			cs->state = CHUNK_EXT_QUOTE_END;
+		else if (c == '\\')
+			cs->state = CHUNK_EXT_QPAIR;
+		else if (!is_qdtext(c))
+			return -1;
+		return 0;
+	case CHUNK_EXT_QPAIR:
+		/* quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
+		if (c != '\t' && (c < 0x20 || c == 0x7f))
+			return -1;
+		cs->state = CHUNK_EXT_QUOTED;
+		return 0;
+	case CHUNK_EXT_QUOTE_END:
+		return chunk_token_end(cs, c);
+	}
+	return -1;
+}
+
 /* One framing byte; 0 to go on, -1 to reject. */
 static int
 chunk_byte(struct http_chunk_state *cs, unsigned char c)
 {
-	int	 d;
-
 	switch (cs->state) {
 	case CHUNK_SIZE:
-		if ((d = http_hexval(c)) >= 0) {
-			/* at most HTTP_CHUNK_SIZE_MAX, exactly */
-			if (cs->left > (HTTP_CHUNK_SIZE_MAX - (unsigned)d) /
-			    16 || ++cs->line > HTTP_CHUNK_LINE_MAX)
-				return -1;	/* chunk size overflow */
-			cs->left = (cs->left << 4) | (uint64_t)d;
-			return 0;
-		}
-		if (cs->line == 0)
+		if (cs->line == 0 && http_hexval(c) < 0)
 			return -1;	/* RFC 9112 7.1: 1*HEXDIG */
-		return chunk_size_end(cs, c);
-	case CHUNK_SIZE_BWS:
-		if (++cs->line > HTTP_CHUNK_LINE_MAX)
-			return -1;
-		return chunk_size_end(cs, c);
-	case CHUNK_EXT:
-		if (++cs->line > HTTP_CHUNK_LINE_MAX)
-			return -1;	/* extension flood */
-		if (c == '\r')
-			cs->state = CHUNK_SIZE_LF;
-		else if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return -1;
-		return 0;
+		return chunk_line_byte(cs, c);
+	case CHUNK_LINE_WS:
+	case CHUNK_EXT_PRE_NAME:
+	case CHUNK_EXT_NAME:
+	case CHUNK_EXT_NAME_WS:
+	case CHUNK_EXT_PRE_VALUE:
+	case CHUNK_EXT_TOKEN:
+	case CHUNK_EXT_QUOTED:
+	case CHUNK_EXT_QPAIR:
+	case CHUNK_EXT_QUOTE_END:
+		return chunk_line_byte(cs, c);
 	case CHUNK_SIZE_LF:
 		if (c != '\n')
 			return -1;	/* RFC 9112 7.1: CRLF after size */

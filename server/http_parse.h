@@ -86,6 +86,7 @@ struct http_chunk_state {
 /* http_parse.c */
 int	 http_parse_head(const char *, size_t, size_t seen, struct http_head *,
 	    int *status);
+int	 http_head_too_large(const char *, size_t, size_t target_max);
 int	 http_parse_framing(const struct http_head *, struct http_framing *,
 	    int *status);
 int	 http_chunk_parse(struct http_chunk_state *, const char *, size_t,

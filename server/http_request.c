@@ -57,13 +57,20 @@ request_check(struct conn *c, struct request *r)
 		return 414;
 	if (r->fr.method == METHOD_UNKNOWN)
 		return 501;
-	if (r->fr.body == BODY_LENGTH && r->fr.length > cf->max_body_size)
-		return 413;
 	if (r->fr.asterisk)
 		return 0;
 	if (http_path_decode(r->fr.path, r->path, sizeof(r->path),
 	    &status) == -1)
 		return status;
+	return 0;
+}
+
+/* Limits that are checked after authentication; 0, or the status. */
+static int
+request_limits(struct conn *c, struct request *r)
+{
+	if (r->fr.body == BODY_LENGTH && r->fr.length > c->conf->max_body_size)
+		return 413;
 	return 0;
 }
 
@@ -97,22 +104,22 @@ static int
 request_redirect_tls(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
-	char			 loc[CONN_PATH_MAX + 320], host[256];
-	unsigned		 port = 443;
+	char			 loc[CONN_LOCATION_MAX], host[256], port[8] = "";
 	size_t			 i;
+	int			 n;
 
 	for (i = 0; i < cf->nlisten; i++)
 		if (cf->listen[i].tls) {
-			port = cf->listen[i].addr.port;
+			if (cf->listen[i].addr.port != 443)
+				snprintf(port, sizeof(port), ":%u",
+				    cf->listen[i].addr.port);
 			break;
 		}
 	request_host_name(c, r, host, sizeof(host));
-	if (port == 443)
-		snprintf(loc, sizeof(loc), "https://%s%.*s", host,
-		    (int)r->head.target.len, r->head.target.p);
-	else
-		snprintf(loc, sizeof(loc), "https://%s:%u%.*s", host, port,
-		    (int)r->head.target.len, r->head.target.p);
+	n = snprintf(loc, sizeof(loc), "https://%s%s%.*s", host, port,
+	    (int)r->head.target.len, r->head.target.p);
+	if (n < 0 || (size_t)n >= sizeof(loc))
+		return response_error(c, r, 414);
 	return response_simple(c, r, 301, "Location", loc);
 }
 
@@ -183,11 +190,15 @@ request_serve(struct conn *c, struct request *r)
 	}
 	c->in.pos += r->head_len;
 	sb_set_state(c->w->slot, SB_WRITING);
-	if ((status = request_check(c, r)) != 0) {
+	/* DESIGN 3: method and path, then auth, then length, so an
+	 * anonymous client learns nothing of a protected path's limits. */
+	if ((status = request_check(c, r)) == 0 && auth_check(c, r) == 0 &&
+	    (status = request_limits(c, r)) == 0)
+		(void)request_route(c, r);
+	else if (status != 0) {
 		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
 		(void)response_error(c, r, status);
-	} else if (auth_check(c, r) == 0)
-		(void)request_route(c, r);
+	}
 	request_end(c, r, before);
 	return c->closing ? -1 : 0;
 }

@@ -404,6 +404,9 @@ master_loop(void)
 			log_reopen(m.conf);
 			m.sb->log_epoch++;
 			workers_signal(SIGUSR1, false);
+			/* After the epoch moved: whoever reads this line knows
+			 * every worker writes to the new files from now on. */
+			log_info("logs reopened");
 		}
 		wake = OS_NO_DEADLINE;
 		if (m.stopping) {

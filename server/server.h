@@ -30,10 +30,12 @@
 #define CONF_STOP_TIMEOUT		10	/* s: graceful stop deadline */
 #define CONF_MAX_REQUESTS_PER_WORKER	0	/* 0: never recycle */
 #define CONF_MAX_BODY_SIZE		(1024 * 1024)	/* bytes */
-#define CONF_MAX_HEAD_SIZE		8192	/* bytes: line + fields */
+/* RFC 9112 3 recommends request lines of at least 8000 octets: the
+ * target may be 8 KiB, with 8 KiB more for the fields. */
+#define CONF_MAX_HEAD_SIZE		16384	/* bytes: line + fields */
 #define CONF_MAX_HEAD_SIZE_MAX		65536
-#define CONF_MAX_TARGET_SIZE		4096	/* bytes: request-target */
-#define CONF_MAX_TARGET_SIZE_MAX	CONN_PATH_MAX
+#define CONF_MAX_TARGET_SIZE		8192	/* bytes: request-target */
+#define CONF_MAX_TARGET_SIZE_MAX	CONF_MAX_HEAD_SIZE_MAX
 #define CONF_MAX_HEADER_FIELDS		64
 #define CONF_MAX_HEADER_FIELDS_MAX	256
 #define CONF_MAX_FIELD_SIZE		4096	/* bytes: one field line */
@@ -65,7 +67,8 @@
 #define CONF_STRINGS_MAX	16384	/* bytes of strings per config */
 #define CONF_ERRORS_MAX		64	/* reported before giving up */
 
-#define CONN_OUT_SIZE		4096	/* bytes: a response head */
+#define CONN_OUT_SIZE		8192	/* bytes: a response head */
+#define CONN_LOCATION_MAX	6144	/* bytes: a Location porch builds */
 #define CONN_PATH_MAX		4096	/* bytes: a decoded path */
 #define FILE_INLINE_MAX		16384	/* bytes: read+writev, not sendfile */
 #define DISCARD_MAX		65536	/* bytes of unwanted body skipped */

@@ -18,8 +18,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PORCH_BIN = os.environ.get("PORCH_BIN") or os.path.join(ROOT, "build/host/porch")
 PORCH_QEMU = os.environ.get("PORCH_QEMU", "").strip()
-# Under qemu-user everything is several times slower.
-SLOW = 4.0 if PORCH_QEMU else 1.0
+PORCH_SANITIZE = bool(os.environ.get("PORCH_SANITIZE"))
+# Time bounds in tests scale with this: under qemu-user everything is
+# several times slower, under ASan+UBSan about twice.
+SLOW = 4.0 if PORCH_QEMU else 2.0 if PORCH_SANITIZE else 1.0
 
 
 def free_port():
@@ -92,8 +94,26 @@ class Porch:
         ] + list(conf_lines)
         self.write_conf(lines)
         self.args = list(args)
+        self.nworkers = self.configured_workers(lines, self.args)
         self.proc = None
         self.start(wait)
+
+    @staticmethod
+    def configured_workers(lines, args):
+        """The pool size porch will run: the last "workers" line, unless
+        -w or -o 'workers N' on the command line overrides it."""
+        n = 2
+        for line in lines:
+            words = line.split()
+            if len(words) == 2 and words[0] == "workers":
+                n = int(words[1])
+        for i, a in enumerate(args):
+            if a == "-w" and i + 1 < len(args):
+                n = int(args[i + 1])
+            elif a == "-o" and i + 1 < len(args) and \
+                    re.match(r"workers[ =]\d+$", args[i + 1]):
+                n = int(re.split("[ =]", args[i + 1])[1])
+        return n
 
     def write_conf(self, lines):
         with open(self.conf_path, "w") as f:
@@ -113,18 +133,37 @@ class Porch:
             self.wait_ready()
 
     def wait_ready(self, timeout=10 * SLOW):
+        """Returns once porch listens and every configured worker waits in
+        accept. No probe connection: one would be counted, or linger in the
+        accept queue and look like pool pressure to the test that
+        follows."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("porch exited with %s: %s" % (
                     self.proc.returncode, self.read(self.stderr_path)))
-            # Listening and a worker forked: ready. No probe connection:
-            # one would be counted, or linger in the accept queue and look
-            # like pool pressure to the test that follows.
-            if len(self.workers()) >= 1 and self.listening():
+            if self.listening() and self.pool_settled():
                 return
             time.sleep(0.02)
-        raise RuntimeError("porch did not start: " + self.read(self.stderr_path))
+        raise RuntimeError("porch did not start its %d workers: %r, %s" % (
+            self.nworkers, self.worker_states(),
+            self.read(self.stderr_path)))
+
+    def worker_states(self):
+        """{pid: True when it waits in accept} for the master's children."""
+        return {w: accepting(w) for w in self.workers()}
+
+    def pool_settled(self):
+        """Exactly the configured workers, each waiting in accept: no old
+        generation finishing, no worker still starting or serving."""
+        states = self.worker_states()
+        return len(states) == self.nworkers and all(states.values())
+
+    def wait_settled(self, timeout=10 * SLOW, what="the pool to settle"):
+        """After a reload, a killed worker or a load: waits until the pool
+        is back to exactly its configured, idle workers."""
+        wait_for(self.pool_settled, timeout, what)
+        return sorted(self.workers())
 
     def listening(self):
         """True when the port is in LISTEN state (/proc/net/tcp{,6})."""
@@ -183,6 +222,14 @@ class Porch:
             time.sleep(0.02)
         raise AssertionError("expected %d workers, have %r" % (n, self.workers()))
 
+    def wait_reloads(self, n, timeout=10 * SLOW):
+        """After n HUPs (the last perhaps just sent): waits until the master
+        has carried out all n and the pool is the new generation alone.
+        Returns the status then."""
+        wait_for(lambda: self.status()["reloads"] >= n and self.pool_settled(),
+                 timeout, "%d reloads and a settled pool" % n)
+        return self.status()
+
     def send_signal(self, sig):
         os.kill(self.pid, sig)
 
@@ -223,6 +270,25 @@ class Porch:
         import urllib.request
         with urllib.request.urlopen(self.url("/server-status"), timeout=5 * SLOW) as r:
             return json.loads(r.read())
+
+
+def accepting(pid):
+    """True when pid sleeps in epoll_wait: a porch worker's only epoll
+    wait is its accept loop (os_accept), every other wait is a poll. Under
+    qemu-user the emulator makes the same host call."""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            wchan = f.read().strip()
+    except OSError:
+        return False
+    if wchan not in ("", "0"):
+        return wchan in ("do_epoll_wait", "ep_poll")
+    try:    # wchan hidden (kptr_restrict): the syscall number
+        with open("/proc/%d/syscall" % pid) as f:
+            nr = f.read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return nr in ("232", "281")     # x86_64 epoll_wait, epoll_pwait
 
 
 @pytest.fixture

@@ -262,6 +262,38 @@ def test_expect_continue_without_credentials_is_refused_before_the_body(authed):
     assert rs[0].header("WWW-Authenticate") == CHALLENGE
 
 
+def test_oversized_body_without_credentials_is_401_not_413(authed):
+    """DESIGN 3 orders the head checks method, path, auth, length: an
+    anonymous POST with a body over max_body_size to a protected path
+    learns nothing of the path's limit. 401, Connection: close, no 100,
+    and the body is never read."""
+    with authed.connect() as s:
+        s.sendall(b"POST /admin/x.txt HTTP/1.1\r\nHost: a\r\n"
+                  b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                  % (64 * 1024 * 1024))
+        s.settimeout(3 * SLOW)
+        raw = recv_until_close(s)
+    assert b"100 Continue" not in raw
+    rs = parse_responses(raw)
+    assert [r.status for r in rs] == [401], rs
+    assert rs[0].header("Connection") == "close"
+    assert rs[0].header("WWW-Authenticate") == CHALLENGE
+
+
+def test_oversized_body_with_credentials_is_413_from_the_head(authed):
+    with authed.connect() as s:
+        s.sendall(b"POST /admin/x.txt HTTP/1.1\r\nHost: a\r\n" +
+                  basic("alice", USERS["alice"]).encode() +
+                  b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                  % (64 * 1024 * 1024))
+        s.settimeout(3 * SLOW)
+        raw = recv_until_close(s)
+    assert b"100 Continue" not in raw
+    rs = parse_responses(raw)
+    assert [r.status for r in rs] == [413], rs
+    assert rs[0].header("Connection") == "close"
+
+
 def test_expect_continue_with_credentials_reaches_the_handler(authed):
     with authed.connect() as s:
         s.sendall(b"POST /admin/x.txt HTTP/1.1\r\nHost: a\r\n" +

@@ -578,6 +578,30 @@ def test_small_chunked_body_reaches_a_reading_script(srv):
     assert json.loads(r.body) == {"length": 5, "sha256": sha(b"hello")}
 
 
+@pytest.mark.parametrize("line", [
+    b"5;", b"5 ", b"5;a ", b"5;a=", b"5;a=\"b", b"5;\x80", b"5;a b", b"5;;a",
+    b"5;a=\"\x01\"",
+], ids=["semicolon-only", "trailing-bws", "bws-after-name", "no-value",
+        "open-quote", "obs-text-name", "two-names", "empty-extension",
+        "ctl-in-quoted"])
+def test_chunk_line_outside_the_grammar_is_400_to_a_reading_script(srv, line):
+    """RFC 9112 7.1: the body a script consumes is de-chunked by the same
+    strict parser: a size line outside the grammar is a 400 and a close."""
+    r = one(srv, "/cgi-bin/testcgi/sha256", method="POST",
+            body=line + b"\r\nhello\r\n0\r\n\r\n",
+            extra="Transfer-Encoding: chunked\r\n")
+    assert r.status == 400, r
+    assert r.header("Connection") == "close"
+
+
+def test_chunk_extensions_in_the_grammar_reach_a_reading_script(srv):
+    r = one(srv, "/cgi-bin/testcgi/sha256", method="POST",
+            body=b'5 ; a = b ;c="d\\"e"\r\nhello\r\n0;x\r\n\r\n',
+            extra="Transfer-Encoding: chunked\r\n")
+    assert r.status == 200
+    assert json.loads(r.body) == {"length": 5, "sha256": sha(b"hello")}
+
+
 def test_slow_client_body_is_not_cgi_silence(cgi):
     # DESIGN 2: cgi_timeout counts only while porch waits for the script;
     # while it waits for the client's body, io_timeout applies.

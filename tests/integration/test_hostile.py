@@ -204,6 +204,23 @@ def test_slow_read_of_a_large_file(porch, tmp_path):
     assert p.status()["restarts"] == 0
 
 
+@pytest.mark.host_only
+def test_slow_readers_of_a_small_file_on_the_default_pool(porch, tmp_path):
+    """slowhttptest -X against index.html (1 KB) on the default 2 workers,
+    three pipelined requests per connection read through a 512-1024 byte
+    window, 32 bytes every 5 s: every answer fits the socket buffers, so
+    a worker is held only by what it does after answering (an idle wait
+    for a next request that never comes, a linger) -- which must not let
+    a queue of such connections make a good client wait."""
+    p = porch()
+    good, out, rows = run_slowhttptest(p, tmp_path, "-X", "/index.html",
+                                       ["-k", "3", "-n", "5", "-w", "512",
+                                        "-y", "1024", "-z", "32", "-i", "10"],
+                                       rate=100)
+    check_slow_report("slow read, 1 KB, 2 workers", good, out, rows)
+    assert p.status()["restarts"] == 0
+
+
 # ---- floods, half-open and reset connections ---------------------------------------
 
 def test_silent_connection_flood_never_reaches_a_worker(porch):

@@ -202,7 +202,7 @@ def drive(p, mix, total, nclients=3):
         c.join(600)
     errors = [e for c in clients for e in c.errors]
     assert errors == [], errors[:5]
-    time.sleep(0.3)                 # every connection closed, workers idle
+    p.wait_settled(what="every connection closed, the workers in accept")
     return sum(c.reconnects for c in clients)
 
 

@@ -151,8 +151,9 @@ def test_usr1_reopens_logs_after_rotation(server):
     os.rename(server.access_log, server.access_log + ".1")
     os.rename(server.error_log, server.error_log + ".1")
     server.send_signal(signal.SIGUSR1)
-    wait_for(lambda: os.path.exists(server.access_log) or
-             os.path.exists(server.error_log), what="reopened logs")
+    # the master writes this to the new error log once every worker has
+    # been told (before that a request could still go to the old file)
+    wait_for(lambda: "logs reopened" in server.log(), what="logs reopened")
     ids = []
     # fresh connections, so every worker (woken from accept) is exercised
     for _ in range(6):
@@ -174,7 +175,8 @@ def test_usr1_with_idle_keepalive_connection_reopens_in_that_worker(porch):
         access_lines(p, 1)
         os.rename(p.access_log, p.access_log + ".1")
         p.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
+        # the master says so once every worker has been told
+        wait_for(lambda: "logs reopened" in p.log(), what="logs reopened")
         s.sendall(get(path="/hello.txt?after"))
         r = read_response(s)
     lines = access_lines(p, 1)

@@ -66,7 +66,7 @@ def test_browser_page_load_on_two_workers(porch, think):
         assert t["failures"] == []
         assert t["requests"] == 24
         time.sleep(0.2)
-    assert max(times) < 1.0, times
+    assert max(times) < 1.0 * SLOW, times
 
 
 def test_idle_keepalive_connections_do_not_hold_the_pool(porch):
@@ -179,7 +179,7 @@ def test_slowloris_does_not_starve_a_good_client(porch, tmp_path):
              closed[-1] if closed else "?", "/".join(sorted(set(avail)))))
     assert fails == [], fails[:5]
     assert len(lat) >= 80
-    assert lat[-1] < 2.0, "a fetch took %.2f s" % lat[-1]
+    assert lat[-1] < 2.0 * SLOW, "a fetch took %.2f s" % lat[-1]
 
 
 def test_64_connections_on_4_workers_all_served(porch):
@@ -217,7 +217,7 @@ def test_64_connections_with_wrk(porch):
         assert (int(m.group(1)), int(m.group(4))) == (0, 0), m.group(0)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    assert rps > 1000
+    assert rps > 1000 / SLOW
     if p99:
         v = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-        assert v < 1000, "p99 %.1f ms" % v
+        assert v < 1000 * SLOW, "p99 %.1f ms" % v

@@ -139,9 +139,11 @@ def test_usr1_reopen_with_unprivileged_workers(priv_porch):
     wait_for(lambda: p.access().count("\n") == 1)
     os.rename(p.access_log, p.access_log + ".1")
     p.send_signal(signal.SIGUSR1)
-    wait_for(lambda: os.path.exists(p.access_log), what="new access.log")
+    wait_for(lambda: "logs reopened" in p.log(), what="logs reopened")
     ids = [request(p, "/hello.txt?after").header("X-Request-Id") for _ in range(4)]
-    time.sleep(0.3)
+    # a line is written once its response has gone: wait for the fourth
+    wait_for(lambda: p.access().count("\n") + Porch.read(
+        p.access_log + ".1").count("\n") >= 5, what="five access lines")
     new = p.access()
     old = Porch.read(p.access_log + ".1")
     assert all(i in new for i in ids), (

@@ -114,8 +114,9 @@ def test_hup_new_workers_run_the_new_configuration(porch):
     lines = [l for l in lines if not l.startswith("keepalive_requests")]
     p.write_conf(lines + ["keepalive_requests 7", "index hello.txt"])
     p.reload()
-    new = wait_for(lambda: (lambda ws: ws if len(ws) == 2 and not ws & old
-                            else None)(set(p.workers())), what="new workers")
+    wait_for(lambda: p.pool_settled() and not set(p.workers()) & old,
+             what="the new workers in accept, the old ones gone")
+    new = set(p.workers())
     with p.connect() as s:
         s.sendall(get(path="/"))
         r = read_response(s)
@@ -142,7 +143,7 @@ def test_hup_bad_configuration_keeps_the_old_one(porch):
     # stderr is /dev/null and the error log is all an operator has).
     assert '%s:%d: workers: expected 1 to 64, got "0"' % (p.conf_path, n + 1) in log, log
     assert '%s:%d: unknown directive "bogus_directive"' % (p.conf_path, n + 2) in log, log
-    time.sleep(0.2)
+    # logged after the master decided: nothing changed, nothing will
     assert set(p.workers()) == old
     r = fetch(p.port, "/")
     assert (r.status, r.body) == (200, b"hello, world\n")
@@ -195,7 +196,9 @@ def test_hup_request_half_received_is_answered_with_close(porch):
     old = set(p.wait_workers(2))
     with p.connect() as s:
         s.sendall(b"GET /hello.txt HTTP/1.1\r\nHo")
-        time.sleep(0.1)
+        wait_for(lambda: "reading_head" in [w["state"] for w in
+                                            p.status()["workers"]],
+                 what="a worker reading the half head")
         p.reload()
         wait_for(lambda: len(set(p.workers()) - old) >= 2, what="new workers")
         s.sendall(b"st: a\r\n\r\n")
@@ -326,8 +329,8 @@ def test_int_stops_immediately(porch):
     d.finish()
     assert len(d.body) < BIG          # cut, not finished
     assert not os.path.exists(p.pid_file)
-    time.sleep(0.1)
-    assert not any(os.path.exists("/proc/%d" % w) for w in workers)
+    wait_for(lambda: not any(os.path.exists("/proc/%d" % w) for w in workers),
+             what="every worker gone")
 
 
 # ---- -d ----------------------------------------------------------------------
@@ -414,19 +417,23 @@ def test_daemonize_with_relative_paths(tmp_path, docroot):
         r = subprocess.run(cmd, capture_output=True, timeout=5 * SLOW,
                            cwd=str(tmp_path))
         assert r.returncode == 0, r
-        time.sleep(0.5)
-        assert not os.path.exists("/" + name + ".pid"), \
-            "pid file written relative to / instead of the start directory"
         daemon = int(wait_for(lambda: pid_path.exists() and
                               pid_path.read_text().strip(), what="pid file"))
+        assert not os.path.exists("/" + name + ".pid"), \
+            "pid file written relative to / instead of the start directory"
         assert fetch(port).status == 200, "root resolved against /"
         os.kill(daemon, signal.SIGHUP)
-        time.sleep(0.5)
+
+        def generation():
+            with socket.create_connection(("127.0.0.1", port), 5 * SLOW) as s:
+                s.sendall(get(path="/server-status",
+                              extra="Connection: close\r\n"))
+                return json.loads(parse_responses(
+                    recv_until_close(s))[0].body)["generation"]
+        wait_for(lambda: generation() == 2 or "reload failed" in
+                 (tmp_path / "error-rel.log").read_text(), what="the reload")
+        assert generation() == 2, "reload from / failed: relative -c path"
         assert fetch(port).status == 200
-        with socket.create_connection(("127.0.0.1", port), 5) as s:
-            s.sendall(get(path="/server-status", extra="Connection: close\r\n"))
-            st = json.loads(parse_responses(recv_until_close(s))[0].body)
-        assert st["generation"] == 2, "reload from / failed: relative -c path"
         os.kill(daemon, signal.SIGTERM)
         wait_for(lambda: not pid_path.exists(), what="pid file removed")
     finally:

@@ -40,9 +40,7 @@ def status(p, path="/server-status"):
 
 
 def test_status_fields_and_types(porch):
-    p = porch(workers=3)
-    p.wait_workers(3)
-    time.sleep(0.2)
+    p = porch(workers=3)            # ready: all 3 wait in accept
     st, _ = status(p)
     for k, t in TOP_FIELDS.items():
         assert isinstance(st.get(k), t), (k, st.get(k))
@@ -136,8 +134,8 @@ def test_status_restarts_after_a_killed_worker_and_keeps_counts(porch):
     st0, _ = status(p)
     victim = st0["workers"][0]["pid"]
     os.kill(victim, signal.SIGKILL)
-    new = p.wait_workers(2, exclude=(victim,))
-    wait_for(lambda: victim not in p.workers())
+    new = p.wait_settled(what="the replacement in accept")
+    assert victim not in new
     st1, _ = status(p)
     assert st1["restarts"] == st0["restarts"] + 1
     assert st1["requests"] == st0["requests"] + 1     # nothing lost
@@ -147,10 +145,10 @@ def test_status_restarts_after_a_killed_worker_and_keeps_counts(porch):
 
 def test_status_reloads_and_generation_after_hup(porch):
     p = porch()
-    old = set(p.wait_workers(2))
+    old = set(p.workers())
     p.reload()
-    wait_for(lambda: len(set(p.workers()) - old) == 2 and
-             not set(p.workers()) & old, what="new generation")
+    wait_for(lambda: p.pool_settled() and not set(p.workers()) & old,
+             what="new generation")
     st, _ = status(p)
     assert (st["generation"], st["reloads"], st["restarts"]) == (2, 1, 0)
     assert {w["generation"] for w in st["workers"]} == {2}
@@ -163,15 +161,15 @@ def test_status_reloads_and_generation_after_hup(porch):
 
 def test_status_shows_keepalive_and_reading_head_states(porch):
     p = porch(workers=3)
-    p.wait_workers(3)
     with p.connect() as ka, p.connect() as partial:
         ka.sendall(get(path="/hello.txt"))
         read_response(ka)
         partial.sendall(b"GET /hello.txt HTTP/1.1\r\nHo")
-        time.sleep(0.3)
+        # the partial head's worker is reading it once accepted
+        wait_for(lambda: sorted(w["state"] for w in status(p)[0]["workers"])
+                 == ["keepalive", "reading_head", "writing"],
+                 what="keepalive, reading_head and writing")
         st, _ = status(p)
-        states = sorted(w["state"] for w in st["workers"])
-        assert states == ["keepalive", "reading_head", "writing"], states
         assert st["idle_workers"] == 0
         assert all(w["client"] == "127.0.0.1" for w in st["workers"])
 

@@ -1,6 +1,8 @@
 """Parsing strictness over the wire (DESIGN 4): each malformed request gets
 one error response with Connection: close and the connection ends; a valid
 request pipelined behind it is never answered."""
+import pytest
+
 from conftest import exchange, get, parse_responses, recv_until_close
 from test_http_core import Conn
 
@@ -118,11 +120,39 @@ def test_content_length_twice_different_is_400(server):
                               "Content-Length: 2\r\n\r\nab"), 400)
 
 
-def test_content_length_twice_same_is_served(server):
-    with Conn(server) as c:
-        r = c.request(H("GET /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
-                        "Content-Length: 3\r\n\r\nabc"))
-        assert r.status == 200 and r.body == b"hello, world\n"
+def test_content_length_twice_same_is_400(server):
+    """RFC 9112 6.3 lets a server accept identical duplicates; porch
+    rejects them (README: strictness choices)."""
+    assert_rejected(server, H("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                              "Content-Length: 3\r\n\r\nabc"), 400)
+
+
+def test_content_length_with_leading_zeros_is_400(server):
+    assert_rejected(server, H("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 03\r\n"
+                              "\r\nabc"), 400)
+
+
+def test_empty_host_is_400(server):
+    assert_rejected(server, H("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 400)
+
+
+def test_leading_empty_line_before_a_request_is_400(server):
+    assert_rejected(server, H("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400)
+
+
+def test_empty_line_between_pipelined_requests_is_400(server):
+    """The stray CRLF after a body that old clients sent: the first request
+    is answered, the second is never taken."""
+    with server.connect() as s:
+        s.sendall(get(path="/hello.txt") + b"\r\n" + FOLLOW)
+        rs = parse_responses(recv_until_close(s))
+    assert [r.status for r in rs] == [200, 400], rs
+    assert rs[1].header("Connection") == "close"
+
+
+def test_duplicate_singleton_field_is_400(server):
+    assert_rejected(server, H("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\n"
+                              "Authorization: Basic YTpj\r\n\r\n"), 400)
 
 
 def test_transfer_encoding_with_content_length_is_400(server):
@@ -147,7 +177,26 @@ def test_target_over_max_target_size_is_414(porch):
 
 
 def test_request_line_over_max_head_size_without_newline_is_414(server):
-    assert_rejected(server, b"GET /" + b"a" * 9000, 414, follow=False)
+    assert_rejected(server, b"GET /" + b"a" * 17000, 414, follow=False)
+
+
+def test_request_line_over_max_head_size_with_newline_is_414(server):
+    """A whole request line longer than the head limit is the request
+    line's fault: 414, not 431."""
+    assert_rejected(server, get(path="/" + "a" * 17000), 414, follow=False)
+
+
+def test_request_line_of_8000_octets_is_served(server):
+    """RFC 9112 3: request lines of at least 8000 octets, by default."""
+    line = get(path="/hello.txt?" + "q" * 8000)
+    assert len(line.split(b"\r\n")[0]) > 8000
+    with Conn(server) as c:
+        r = c.request(line)
+        assert (r.status, r.body) == (200, b"hello, world\n")
+
+
+def test_target_over_the_default_max_target_size_is_414(server):
+    assert_rejected(server, get(path="/hello.txt?" + "q" * 8200), 414)
 
 
 def test_field_over_max_field_size_is_431(porch):
@@ -162,10 +211,10 @@ def test_too_many_fields_is_431(porch):
 
 
 def test_head_over_max_head_size_is_431(server):
-    # 60 fields of 150 bytes: each under max_field_size, fewer than
-    # max_header_fields, together over the default 8k head
-    extra = "".join("X-F%02d: %s\r\n" % (i, "v" * 142) for i in range(60))
-    assert_rejected(server, get(extra=extra), 431)
+    # 60 fields of 290 bytes: each under max_field_size, fewer than
+    # max_header_fields, together over the default 16k head
+    extra = "".join("X-F%02d: %s\r\n" % (i, "v" * 282) for i in range(60))
+    assert_rejected(server, get(extra=extra), 431, follow=False)
 
 
 def test_limits_allow_a_head_just_under_them(porch):
@@ -191,6 +240,24 @@ def test_malformed_chunk_size_body_is_not_taken_for_the_next_request(server):
     assert rs[0].status in (200, 400)
     assert rs[0].header("Connection") == "close"
     assert b'"ok"' not in rs[0].body
+
+
+@pytest.mark.parametrize("line", [
+    b"5;", b"5 ", b"5;a ", b"5;a=", b"5;a=\"b", b"5;\x80", b"5;a b", b"5;;a",
+], ids=["semicolon-only", "trailing-bws", "bws-after-name", "no-value",
+        "open-quote", "obs-text-name", "two-names", "empty-extension"])
+def test_chunk_line_outside_the_grammar_closes_a_discarded_body(server, line):
+    """RFC 9112 7.1: a chunk-size line outside the grammar, in a body porch
+    skips after answering: the answer says close, nothing after it is
+    taken for a request."""
+    raw = (H("GET /hello.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked"
+             "\r\n\r\n") + line + b"\r\nhello\r\n0\r\n\r\n")
+    with server.connect() as s:
+        s.sendall(raw + FOLLOW)
+        rs = parse_responses(recv_until_close(s))
+    assert len(rs) == 1, rs
+    assert rs[0].status in (200, 400)
+    assert rs[0].header("Connection") == "close"
 
 
 def test_missing_chunk_crlf_body_is_not_taken_for_the_next_request(server):

@@ -4,7 +4,7 @@ import select
 import socket
 import time
 
-from conftest import SLOW, get, parse_responses, recv_until_close
+from conftest import SLOW, get, parse_responses, recv_until_close, wait_for
 from test_http_core import Conn
 
 
@@ -126,7 +126,9 @@ def test_stalled_reader_gives_way_to_a_queued_client(porch):
     pressure_io (issue 6: slowhttptest -X)."""
     p = porch(conf_lines=["io_timeout 30"], workers=1)
     stuck = stalled_reader(p)
-    time.sleep(0.3)
+    # its worker has left accept: it is busy with the stalled reader
+    wait_for(lambda: not any(p.worker_states().values()),
+             what="the worker taken by the stalled reader")
     t0 = time.monotonic()
     with Conn(p, timeout=10 * SLOW) as c:
         r = c.request(get(path="/hello.txt"))

@@ -2,9 +2,8 @@
 after max_requests_per_worker."""
 import os
 import signal
-import time
 
-from conftest import SLOW, exchange, get
+from conftest import exchange, get, wait_for
 from test_http_core import Conn
 
 
@@ -17,8 +16,7 @@ def worker_of(r):
 
 def test_w_flag_sets_the_number_of_workers(porch):
     p = porch(args=["-w", "3"])
-    p.wait_workers(3)
-    time.sleep(0.3)
+    assert p.nworkers == 3          # ready: exactly 3 workers in accept
     assert len(p.workers()) == 3
 
 
@@ -26,14 +24,12 @@ def test_killed_worker_is_replaced(server):
     before = server.wait_workers(2)
     victim = before[0]
     os.kill(victim, signal.SIGKILL)
-    after = server.wait_workers(2, exclude=(victim,))
+    after = server.wait_settled(what="a replacement worker in accept")
     assert victim not in after and len(after) == 2
     for _ in range(4):
         r = exchange(server, get(path="/hello.txt", extra="Connection: close\r\n"))[0]
         assert (r.status, r.body) == (200, b"hello, world\n")
-    deadline = time.time() + 3 * SLOW
-    while str(victim) not in server.log() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: str(victim) in server.log(), what="the crash logged")
     line = [l for l in server.log().splitlines() if str(victim) in l]
     assert line and "signal 9" in line[0], server.log()
 

@@ -54,10 +54,10 @@ static const struct head_case head_cases[] = {
 	    "User-Agent: curl/8.0\r\n\r\n"), 0, .path = "/x" },
 	{ __LINE__, S("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 0 },
 	{ __LINE__, S("GET / HTTP/1.9\r\n\r\n"), 400 },	/* 1.x needs Host */
-	/* RFC 9112 2.2: empty lines before the request line are ignored */
-	{ __LINE__, S("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0 },
-	{ __LINE__, S("\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0,
-	    .host = "a" },
+	/* RFC 9112 2.2 lets a server skip empty lines before the request
+	 * line; porch rejects them (README: strictness choices) */
+	{ __LINE__, S("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ __LINE__, S("\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
 	{ __LINE__, S("\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
 	{ __LINE__, S("\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
 	{ __LINE__, S("\r\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
@@ -70,9 +70,7 @@ static const struct head_case head_cases[] = {
 
 	/* incomplete heads */
 	{ __LINE__, S(""), INCOMPLETE },
-	{ __LINE__, S("\r"), INCOMPLETE },
-	{ __LINE__, S("\r\n"), INCOMPLETE },
-	{ __LINE__, S("\r\n\r\n"), INCOMPLETE },
+	{ __LINE__, S("G"), INCOMPLETE },
 	{ __LINE__, S("GET / HTTP/1.1"), INCOMPLETE },
 	{ __LINE__, S("GET / HTTP/1.1\r\n"), INCOMPLETE },
 	{ __LINE__, S(GET11), INCOMPLETE },
@@ -275,7 +273,17 @@ static const struct head_case head_cases[] = {
 	    .host = "192.0.2.1:80" },
 	{ __LINE__, S("GET / HTTP/1.1\r\nHost: router.lan.\r\n\r\n"), 0,
 	    .host = "router.lan." },
-	{ __LINE__, S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0, .host = "" },
+	/* an empty Host is for targets without an authority: a choice */
+	{ __LINE__, S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	{ __LINE__, S("GET / HTTP/1.1\r\nHost: \t \r\n\r\n"), 400 },
+	{ __LINE__, S("GET / HTTP/1.0\r\nHost:\r\n\r\n"), 400 },
+	{ __LINE__, S("GET http://a/ HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	/* a request starts with its method: nothing before it */
+	{ __LINE__, S("\r"), 400 },
+	{ __LINE__, S("\r\n"), 400 },
+	{ __LINE__, S(" "), 400 },
+	{ __LINE__, S("\x00"), 400 },
+	{ __LINE__, S("\x16\x03\x01"), 400 },	/* TLS on the plain port */
 
 	/* Content-Length: RFC 9112 6.3 */
 	{ __LINE__, S(GET11 "Content-Length: 5\r\n\r\n"), 0,
@@ -284,8 +292,12 @@ static const struct head_case head_cases[] = {
 	    .body = BODY_NONE },
 	{ __LINE__, S(GET11 "content-length:  42 \r\n\r\n"), 0,
 	    .body = BODY_LENGTH, .length = 42 },
-	{ __LINE__, S(GET11 "Content-Length: 0005\r\n\r\n"), 0,
-	    .body = BODY_LENGTH, .length = 5 },
+	/* leading zeros: a choice (README), rejected */
+	{ __LINE__, S(GET11 "Content-Length: 0005\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Content-Length: 00\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Content-Length: 01\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Content-Length: 10\r\n\r\n"), 0,
+	    .body = BODY_LENGTH, .length = 10 },
 	{ __LINE__, S(GET11 "Content-Length: 18446744073709551615\r\n\r\n"),
 	    0, .body = BODY_LENGTH, .length = UINT64_MAX },
 	{ __LINE__, S(GET11 "Content-Length: 18446744073709551616\r\n\r\n"),
@@ -305,14 +317,39 @@ static const struct head_case head_cases[] = {
 	{ __LINE__, S(GET11 "Content-Length: \"5\"\r\n\r\n"), 400 },
 	{ __LINE__, S(GET11 "Content-Length: 5, 5\r\n\r\n"), 400 },
 	{ __LINE__, S(GET11 "Content-Length: 5,5\r\n\r\n"), 400 },
+	/* identical duplicates: RFC 9112 6.3 allows either; rejected */
 	{ __LINE__, S(GET11 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n"),
-	    0, .body = BODY_LENGTH, .length = 5 },
+	    400 },
+	{ __LINE__, S(GET11 "Content-Length: 0\r\ncontent-length: 0\r\n\r\n"),
+	    400 },
 	{ __LINE__, S(GET11 "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"),
 	    400 },
 	{ __LINE__, S(GET11 "Content-Length: 0\r\nContent-Length: 1\r\n\r\n"),
 	    400 },
 	{ __LINE__, S(GET11 "Content-Length: 5\r\nContent-Length: x\r\n\r\n"),
 	    400 },
+
+	/* singletons, RFC 9110 5.3: a second line is rejected */
+	{ __LINE__, S(GET11 "Authorization: Basic YTpi\r\n"
+	    "Authorization: Basic YTpi\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Content-Type: text/plain\r\n"
+	    "content-type: text/html\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Cookie: a=1\r\nCookie: b=2\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "Range: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n"),
+	    400 },
+	{ __LINE__, S(GET11 "Origin: http://a\r\nOrigin: http://a\r\n\r\n"),
+	    400 },
+	{ __LINE__, S(GET11 "X-CSRF-Token: a\r\nX-Csrf-Token: b\r\n\r\n"),
+	    400 },
+	{ __LINE__, S(GET11 "If-Modified-Since: x\r\n"
+	    "If-Modified-Since: x\r\n\r\n"), 400 },
+	{ __LINE__, S(GET11 "User-Agent: a\r\nUser-Agent: b\r\n\r\n"), 400 },
+	/* list fields may repeat */
+	{ __LINE__, S(GET11 "Accept: a\r\nAccept: b\r\n\r\n"), 0 },
+	{ __LINE__, S(GET11 "Connection: keep-alive\r\nConnection: close\r\n"
+	    "\r\n"), 0, .flags = F_CLOSE | F_KEEPALIVE },
+	{ __LINE__, S(GET11 "X-Unknown: 1\r\nX-Unknown: 2\r\n\r\n"), 0 },
+	{ __LINE__, S(GET11 "Cookie: a=1; b=2\r\n\r\n"), 0 },
 
 	/* Transfer-Encoding: RFC 9112 6.1, 6.3 */
 	{ __LINE__, S(GET11 "Transfer-Encoding: chunked\r\n\r\n"), 0,
@@ -692,7 +729,7 @@ run_built_cases(struct unit_guard *g)
 	c = (struct head_case){ __LINE__, in, n + 4, 431, .fmax = 7999 };
 	run_head_case(g, &c);
 
-	/* a 4000-byte target, and many leading empty lines */
+	/* a 4000-byte target; many leading empty lines are rejected */
 	n = (size_t)snprintf(in, sizeof(in), "GET /");
 	memset(in + n, 'a', 4000 - 1);
 	n += 4000 - 1;
@@ -704,7 +741,7 @@ run_built_cases(struct unit_guard *g)
 		memcpy(in + n, "\r\n", 2);
 	n += (size_t)snprintf(in + n, sizeof(in) - n,
 	    "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-	c = (struct head_case){ __LINE__, in, n, 0 };
+	c = (struct head_case){ __LINE__, in, n, 400 };
 	run_head_case(g, &c);
 }
 
@@ -856,19 +893,96 @@ static const struct chunk_case chunk_cases[] = {
 	    "hello" },
 	{ __LINE__, S("1F\r\n0123456789012345678901234567890\r\n" TAIL), 0,
 	    "0123456789012345678901234567890" },
-	/* extensions: RFC 9112 7.1.1 */
+	/*
+	 * extensions, RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS
+	 * chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), one production
+	 * per group: accepted, then rejected.
+	 */
+	/* ";" name */
+	{ __LINE__, S("5;a\r\nhello\r\n" TAIL), 0, "hello" },
 	{ __LINE__, S("5;foo=bar\r\nhello\r\n0;last\r\n\r\n"), 0, "hello" },
-	{ __LINE__, S("5;a;b=\"c d\"\r\nhello\r\n" TAIL), 0, "hello" },
-	{ __LINE__, S("5 ;foo\r\nhello\r\n" TAIL), 0, "hello" },
-	{ __LINE__, S("5\t; foo = bar \r\nhello\r\n" TAIL), 0, "hello" },
-	{ __LINE__, S("5 \r\nhello\r\n" TAIL), 0, "hello" },
-	{ __LINE__, S("5;\x80\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;!#$%&'*+-.^_`|~09AZaz\r\nhello\r\n" TAIL), 0,
+	    "hello" },
+	{ __LINE__, S("5;\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;;a\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;=a\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;\x80\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a(b\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a\"b\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a/b\r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5;a\x01\r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5;a\x7f\r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5;a\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a\rhello\r\n" TAIL), 400, "" },
+	/* several extensions */
+	{ __LINE__, S("5;a;b;c\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=1;b;c=\"x\"\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a;\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=1;;b\r\nhello\r\n" TAIL), 400, "" },
+	/* BWS before ";", after ";", around "=" */
+	{ __LINE__, S("5 ;foo\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5\t;foo\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5 \t ;foo\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5; foo\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;\t\tfoo\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;foo =bar\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;foo= bar\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5\t; foo = bar\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=1 ;b\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a ;b\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"1\" ;b\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5 \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5\t\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"b\" \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5\t; foo = bar \r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5 6\r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5 x\r\nhello\r\n" TAIL), 400, "" },
 	{ __LINE__, S("5 \t 6;a\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a b\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b c\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5; \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5\x0b;a\r\nhello\r\n" TAIL), 400, "" },
+	/* "=" chunk-ext-val: token */
+	{ __LINE__, S("5;a=b\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=!#$%&'*+-.^_`|~09AZaz\r\nhello\r\n" TAIL), 0,
+	    "hello" },
+	{ __LINE__, S("5;a=\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a= \r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a==b\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b=c\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b\"c\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=(b)\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b,c\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\x80\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=b\x00\r\nhello\r\n" TAIL), 400, "" },
+	/* "=" chunk-ext-val: quoted-string (qdtext, quoted-pair) */
+	{ __LINE__, S("5;a;b=\"c d\"\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"\"\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"\t !#[]~\x80\xff\"\r\nhello\r\n" TAIL), 0,
+	    "hello" },
+	{ __LINE__, S("5;a=\";=,\"\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"\\\"\\\\\\ \\\t\\\xff\\z\"\r\nhello\r\n" TAIL), 0,
+	    "hello" },
+	{ __LINE__, S("5;a=\"b\"\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"b\";c\r\nhello\r\n" TAIL), 0, "hello" },
+	{ __LINE__, S("5;a=\"b\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"b\"c\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"b\"\"c\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\x01\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\x7f\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\x00\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\n\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\\\x01\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\\\x7f\"\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"\\\r\nhello\r\n" TAIL), 400, "" },
+	{ __LINE__, S("5;a=\"b\\\"\r\nhello\r\n" TAIL), 400, "" },
+	/* the last chunk takes extensions too */
+	{ __LINE__, S("0;a=\"b\"\r\n\r\n"), 0, "" },
+	{ __LINE__, S("00;a\r\nX: y\r\n\r\n"), 0, "" },
+	{ __LINE__, S("0 \r\n\r\n"), 400, "" },
+	{ __LINE__, S("0;\r\n\r\n"), 400, "" },
 	/* trailers: RFC 9112 7.1.2 */
 	{ __LINE__, S("5\r\nhello\r\n0\r\nX-A: b\r\nX-B:\r\n\r\n"), 0,
 	    "hello" },
@@ -1171,6 +1285,43 @@ test_chunk_large(void)
 	unit_guarded_free(p, sizeof(line) - 1);
 }
 
+/* Which limit a head over max_head_size broke: the request line, or not. */
+static const struct {
+	int		 line;
+	const char	*in;
+	size_t		 len;
+	size_t		 target_max;
+	int		 status;
+} too_large_cases[] = {
+	{ __LINE__, S("GET /aaaaaaaaaa"), 8, 414 },	/* no line end */
+	{ __LINE__, S("GET /aaaaaaaaaa HTTP/1.1\r\nHost: a\r\nX: y"), 8,
+	    414 },
+	{ __LINE__, S("GET /aaaaaaa HTTP/1.1\r\nHost: a\r\nX: y"), 8, 431 },
+	{ __LINE__, S("GET /aaaaaaaa HTTP/1.1\r\nHost: a\r\nX: y"), 8,
+	    414 },
+	{ __LINE__, S("GET / HTTP/1.1\r\nHost: a\r\nX: yyyyyyyyyyyy"), 8,
+	    431 },
+	{ __LINE__, S("GARBAGE\r\nX: y"), 8, 431 },	/* 400 comes first */
+	{ __LINE__, S("\n"), 8, 431 },
+	{ __LINE__, S(""), 8, 414 },
+};
+
+static void
+test_head_too_large(void)
+{
+	size_t	 i;
+	char	*p;
+
+	for (i = 0; i < sizeof(too_large_cases) / sizeof(too_large_cases[0]);
+	    i++) {
+		p = unit_guarded(too_large_cases[i].in, too_large_cases[i].len);
+		CHECK_INT_AT(too_large_cases[i].line, http_head_too_large(p,
+		    too_large_cases[i].len, too_large_cases[i].target_max),
+		    too_large_cases[i].status, "status");
+		unit_guarded_free(p, too_large_cases[i].len);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1188,6 +1339,7 @@ main(int argc, char **argv)
 		run_chunk_case(&g, &chunk_cases[i]);
 	run_built_chunk_cases(&g);
 	test_chunk_large();
+	test_head_too_large();
 	printf("test_http_parse: %zu head cases, %zu chunk cases (+ built)\n",
 	    sizeof(head_cases) / sizeof(head_cases[0]),
 	    sizeof(chunk_cases) / sizeof(chunk_cases[0]));
