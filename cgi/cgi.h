@@ -66,7 +66,7 @@ struct cgi_proc {
 	int		 out;		/* its stdout */
 	int		 err;		/* its stderr */
 };
-int	 cgi_spawn(const char *path, const char *dir, char **envp,
+int	 cgi_spawn(const char *path, int fd, int dir, char **envp,
 	    bool with_stdin, struct cgi_proc *);
 void	 cgi_kill(struct cgi_proc *, int64_t grace_ms);
 void	 cgi_close(struct cgi_proc *);

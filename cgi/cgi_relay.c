@@ -550,12 +550,11 @@ relay_finish(struct relay *x)
  * answered or logged.
  */
 int
-cgi_relay(struct conn *c, struct request *r, const char *script, char **envp,
-    bool nph)
+cgi_relay(struct conn *c, struct request *r, const char *script, int fd,
+    int dir, char **envp, bool nph)
 {
 	static char	 outbuf[CGI_HEADER_MAX + CGI_PIPE_CHUNK];
 	struct relay	 x;
-	char		 dir[CONN_PATH_MAX + 256], *slash;
 	int		 rc, status;
 
 	memset(&x, 0, sizeof(x));
@@ -568,10 +567,7 @@ cgi_relay(struct conn *c, struct request *r, const char *script, char **envp,
 	x.body_done = r->fr.body == BODY_NONE;
 	x.continue_due = r->fr.expect_continue && !x.body_done &&
 	    c->in.pos == c->in.last;
-	snprintf(dir, sizeof(dir), "%s", script);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if (cgi_spawn(script, dir, envp, !x.body_done, &x.p) == -1) {
+	if (cgi_spawn(script, fd, dir, envp, !x.body_done, &x.p) == -1) {
 		conn_log(c, r, LOG_WARNING, "cgi %s: %s", script,
 		    strerror(errno));
 		return response_error(c, r, errno == EACCES ? 403 : 500);

@@ -24,11 +24,11 @@ has_ext(const struct conf *cf, const char *name, size_t len)
 	return false;
 }
 
-bool
-cgi_matches(const struct conf *cf, const char *path)
+/* path is under a configured cgi prefix. */
+static bool
+under_prefix(const struct conf *cf, const char *path)
 {
-	const char	*p, *end;
-	size_t		 i, n;
+	size_t	 i, n;
 
 	for (i = 0; i < cf->ncgi; i++) {
 		n = strlen(cf->cgi[i]);
@@ -36,6 +36,21 @@ cgi_matches(const struct conf *cf, const char *path)
 		    (cf->cgi[i][n - 1] == '/' || path[n] == '/'))
 			return true;
 	}
+	return false;
+}
+
+/*
+ * A request that may run a CGI: under a cgi prefix, or with a segment
+ * named *.EXT (the script; what follows is PATH_INFO). Whether it does is
+ * decided on the script found (cgi_run).
+ */
+bool
+cgi_matches(const struct conf *cf, const char *path)
+{
+	const char	*p, *end;
+
+	if (under_prefix(cf, path))
+		return true;
 	for (p = path + 1; *p != '\0'; p = *end ? end + 1 : end) {
 		end = strchr(p, '/');
 		if (end == NULL)
@@ -48,17 +63,20 @@ cgi_matches(const struct conf *cf, const char *path)
 
 /*
  * Finds the script: rel gets its path below the root, *info points at
- * the PATH_INFO part of r->path. 0, or the status to answer.
+ * the PATH_INFO part of r->path, *fd is the script as it was checked
+ * beneath the root and *dir its directory (-1: the root itself): these
+ * are what runs, never the names looked up again. 0, or the status to
+ * answer (nothing left open).
  */
 static int
 cgi_resolve(struct conn *c, struct request *r, char *rel, size_t size,
-    const char **info)
+    const char **info, int *fd, int *dir)
 {
 	struct os_stat	 st;
 	char		*p;
-	int		 fd;
 	bool		 last;
 
+	*dir = -1;
 	if (snprintf(rel, size, "%s", r->path + 1) >= (int)size)
 		return 414;
 	for (p = rel;; p++) {
@@ -66,45 +84,45 @@ cgi_resolve(struct conn *c, struct request *r, char *rel, size_t size,
 			continue;
 		last = *p == '\0';
 		*p = '\0';
-		if (os_open_beneath(c->w->rootfd, rel, &fd, &st) == -1) {
+		if (os_open_beneath(c->w->rootfd, rel, fd, &st) == -1) {
 			if (file_open_status(errno) == 503)
 				conn_log(c, r, LOG_WARNING, "open %s: %s",
 				    r->path, strerror(errno));
+			if (*dir != -1)
+				os_close(*dir);
 			return file_open_status(errno);
 		}
-		os_close(fd);
 		if (st.is_reg) {
 			*info = r->path + 1 + (p - rel);
-			if (!st.exec)
-				return 403;
-			return 0;
-		}
-		if (last)
-			return 403;	/* a directory: never listed, never run */
-		*p = '/';
+			if (st.exec)
+				return 0;
+			os_close(*fd);
+		} else if (!last) {
+			if (*dir != -1)
+				os_close(*dir);
+			*dir = *fd;
+			*p = '/';
+			continue;
+		} else
+			os_close(*fd);	/* a directory: never listed or run */
+		if (*dir != -1)
+			os_close(*dir);
+		return 403;
 	}
 }
 
+static char	 envbuf[CGI_ENV_SIZE];
+static char	*envp[CGI_ENV_VARS];
+
+/* The script's environment, into envp; 0, or the status to answer. */
 static int
-cgi_run(struct conn *c, struct request *r)
+cgi_env_of(struct conn *c, struct request *r, const char *script,
+    const char *script_name, const char *info)
 {
-	static char		 envbuf[CGI_ENV_SIZE];
-	static char		*envp[CGI_ENV_VARS];
 	struct cgi_env_input	 in;
-	char			 rel[CONN_PATH_MAX], script[2 * CONN_PATH_MAX + 2];
-	char			 script_name[CONN_PATH_MAX + 2], host[256];
-	const char		*info = "", *base;
+	char			 host[256];
 	int			 status;
 
-	if ((status = cgi_resolve(c, r, rel, sizeof(rel), &info)) != 0)
-		return response_error(c, r, status);
-	if (has_ext(c->conf, rel, strlen(rel)) == false &&
-	    !cgi_matches(c->conf, r->path))
-		return response_error(c, r, 404);
-	if (snprintf(script, sizeof(script), "%s/%s", c->conf->root_abs,
-	    rel) >= (int)sizeof(script))
-		return response_error(c, r, 414);
-	snprintf(script_name, sizeof(script_name), "/%s", rel);
 	os_peer_local(c->io.fd, &c->peer);
 	request_host_name(c, r, host, sizeof(host));
 	memset(&in, 0, sizeof(in));
@@ -129,10 +147,45 @@ cgi_run(struct conn *c, struct request *r)
 	in.content_length = r->fr.length;
 	if (cgi_env_build(&in, envbuf, sizeof(envbuf), envp, CGI_ENV_VARS,
 	    &status) == -1)
+		return status;
+	return 0;
+}
+
+static int
+cgi_run(struct conn *c, struct request *r)
+{
+	char		 rel[CONN_PATH_MAX], script[2 * CONN_PATH_MAX + 2];
+	char		 script_name[CONN_PATH_MAX + 2];
+	const char	*info = "", *base;
+	int		 status, rc = -1, fd, dir;
+
+	/* A dot segment is never served, run or searched for a script. */
+	if (http_path_has_dotfile(r->path))
+		return response_error(c, r, 404);
+	if ((status = cgi_resolve(c, r, rel, sizeof(rel), &info, &fd,
+	    &dir)) != 0)
 		return response_error(c, r, status);
-	base = strrchr(rel, '/');
-	base = base ? base + 1 : rel;
-	return cgi_relay(c, r, script, envp, strncmp(base, "nph-", 4) == 0);
+	/* The script itself must be a CGI: named *.EXT, or under a prefix.
+	 * "/pub/tool.sh/x.cgi" names x.cgi, but would run tool.sh. */
+	snprintf(script_name, sizeof(script_name), "/%s", rel);
+	if (!has_ext(c->conf, rel, strlen(rel)) &&
+	    !under_prefix(c->conf, script_name))
+		status = 404;
+	else if (snprintf(script, sizeof(script), "%s/%s", c->conf->root_abs,
+	    rel) >= (int)sizeof(script))
+		status = 414;
+	else
+		status = cgi_env_of(c, r, script, script_name, info);
+	if (status == 0) {
+		base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		rc = cgi_relay(c, r, script, fd, dir != -1 ? dir :
+		    c->w->rootfd, envp, strncmp(base, "nph-", 4) == 0);
+	}
+	os_close(fd);
+	if (dir != -1)
+		os_close(dir);
+	return status == 0 ? rc : response_error(c, r, status);
 }
 
 /*

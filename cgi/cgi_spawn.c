@@ -19,9 +19,13 @@ close_pair(int p[2])
 		os_close(p[1]);
 }
 
-/* 0 with p filled, or -1 (errno set) and nothing left open. */
+/*
+ * Runs the script open as fd (its name, for argv[0], is path) in the
+ * directory open as dir. 0 with p filled, or -1 (errno set) and nothing
+ * left open.
+ */
 int
-cgi_spawn(const char *path, const char *dir, char **envp, bool with_stdin,
+cgi_spawn(const char *path, int fd, int dir, char **envp, bool with_stdin,
     struct cgi_proc *p)
 {
 	struct os_spawn	 sp;
@@ -35,10 +39,10 @@ cgi_spawn(const char *path, const char *dir, char **envp, bool with_stdin,
 	argv[0] = (char *)(uintptr_t)path;
 	argv[1] = NULL;
 	memset(&sp, 0, sizeof(sp));
-	sp.path = path;
+	sp.exec_fd = fd;
 	sp.argv = argv;
 	sp.envp = envp;
-	sp.dir = dir;
+	sp.dir_fd = dir;
 	sp.stdin_fd = in[0];
 	sp.stdout_fd = out[1];
 	sp.stderr_fd = err[1];

@@ -30,6 +30,7 @@ struct os_addr {
 /* The far end of an accepted connection, in text for logs and CGI. */
 struct os_peer {
 	char		 addr[OS_ADDR_TEXT];
+	char		 group[OS_ADDR_TEXT];	/* addr, an IPv6 one by its /64 */
 	unsigned	 port;
 	bool		 loopback;
 	char		 local_addr[OS_ADDR_TEXT];
@@ -83,6 +84,8 @@ struct io {
 int	 os_addr_parse(const char *, struct os_addr *);
 void	 os_addr_format(const struct os_addr *, char *, size_t);
 bool	 os_addr_equal(const struct os_addr *, const struct os_addr *);
+void	 os_addr_host(const struct os_addr *, char *, size_t);
+bool	 os_addr_is_any(const struct os_addr *);
 int	 os_listen(const struct os_addr *, int backlog, int defer_secs);
 int	 os_listen_adjust(int fd, int backlog, int defer_secs);
 int	 os_listen_queue(int fd);
@@ -116,6 +119,11 @@ ssize_t	 os_pread(int fd, void *, size_t, off_t);
 int	 os_close(int fd);
 int	 os_pipe(int fds[2]);
 
+/* os_chan.c */
+int	 os_chan_pair(int fds[2]);
+int	 os_chan_send(int fd, const void *, size_t, const int *fds, int nfds);
+ssize_t	 os_chan_recv(int fd, void *, size_t, int *fds, int *nfds);
+
 /* os_proc.c */
 pid_t	 os_fork(void);
 int	 os_reap(pid_t *, int *status_out);
@@ -124,7 +132,8 @@ int	 os_exit_code(int status);
 int	 os_term_signal(int status);
 int	 os_kill(pid_t, int sig);
 int	 os_kill_group(pid_t, int sig);
-void	 os_die_with_parent(void);
+int	 os_die_with_parent(pid_t parent);
+int	 os_no_new_privs(void);
 int	 os_child_subreaper(void);
 int	 os_drop_privileges(const char *user, const char *group);
 int	 os_lookup_user(const char *, unsigned *uid, unsigned *gid);
@@ -138,10 +147,10 @@ int	 os_devnull_stdin(void);
 
 /* os_spawn.c */
 struct os_spawn {
-	const char	*path;
+	int		 exec_fd;	/* the checked file, executed as it is */
 	char *const	*argv;
 	char *const	*envp;
-	const char	*dir;		/* working directory, or NULL */
+	int		 dir_fd;	/* working directory, or -1 */
 	int		 stdin_fd;	/* -1: /dev/null */
 	int		 stdout_fd;
 	int		 stderr_fd;
@@ -150,6 +159,7 @@ pid_t	 os_spawn(const struct os_spawn *);
 int	 os_waitpid(pid_t, int *status, bool block);
 ssize_t	 os_write_some(int fd, const void *, size_t);
 int	 os_ensure_stdio(void);
+void	 os_close_inherited(void);
 
 /* os_signal.c */
 enum os_sig {
@@ -190,14 +200,13 @@ int	 os_open_dir(const char *);
 int	 os_open_beneath(int rootfd, const char *rel, int *fd_out,
 	    struct os_stat *);
 int	 os_fstat(int fd, struct os_stat *);
-int	 os_open_append(const char *path);
+int	 os_open_log(const char *path);
 int	 os_readable_file(const char *path);
 int	 os_is_dir(const char *path);
 int	 os_unlink(const char *path);
 ssize_t	 os_read_small_file(const char *, char *, size_t, struct os_stat *);
 ssize_t	 os_read_small_fd(int, char *, size_t, struct os_stat *);
 int	 os_open_read(const char *);
-int	 os_fchown(int fd, unsigned uid, unsigned gid);
 int	 os_write_file_atomic(const char *path, const void *, size_t,
 	    unsigned mode);
 int	 os_stat_path(const char *, struct os_stat *);

@@ -212,11 +212,34 @@ os_open_beneath(int rootfd, const char *rel, int *fd_out, struct os_stat *st)
 	return 0;
 }
 
+/*
+ * A log file, opened by root for its own use (CVE-2016-1247): a symlink
+ * planted in a directory the workers' user can write is never followed,
+ * and only a regular file with one link is appended to. A new file is
+ * root's (0640); nothing is ever handed to another owner.
+ */
 int
-os_open_append(const char *path)
+os_open_log(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
-	    0640);
+	struct stat	 sb;
+	int		 fd, saved;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK |
+	    O_NOFOLLOW | O_NOCTTY, 0640);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1)
+		goto fail;
+	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
+		errno = S_ISREG(sb.st_mode) ? EMLINK : EINVAL;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 int
@@ -290,16 +313,34 @@ os_read_small_fd(int fd, char *buf, size_t size, struct os_stat *st)
 	return (ssize_t)got;
 }
 
+/*
+ * A file root opens for a process that will drop privileges (a password
+ * file): its last component is never a symlink, and it is a regular file.
+ * The directory may be writable by the unprivileged user, who must not
+ * be able to point the name at a file only root may read.
+ */
 int
 os_open_read(const char *path)
 {
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-}
+	struct stat	 sb;
+	int		 fd, saved;
 
-int
-os_fchown(int fd, unsigned uid, unsigned gid)
-{
-	return fchown(fd, (uid_t)uid, (gid_t)gid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    O_NOFOLLOW);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1)
+		goto fail;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 /* stat() by name, for caches keyed on a file's identity. */

@@ -93,6 +93,26 @@ os_addr_format(const struct os_addr *a, char *out, size_t size)
 	}
 }
 
+/* The host part alone, as a URL holds it: "192.0.2.1", "[2001:db8::1]". */
+void
+os_addr_host(const struct os_addr *a, char *out, size_t size)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, host,
+	    sizeof(host));
+	snprintf(out, size, a->family == 6 ? "[%s]" : "%s", host);
+}
+
+/* A wildcard listener (0.0.0.0, [::]): every address of the box. */
+bool
+os_addr_is_any(const struct os_addr *a)
+{
+	static const uint8_t	 zero[16];
+
+	return memcmp(a->bytes, zero, a->family == 6 ? 16 : 4) == 0;
+}
+
 bool
 os_addr_equal(const struct os_addr *a, const struct os_addr *b)
 {
@@ -224,6 +244,31 @@ fail:
 	return -1;
 }
 
+/*
+ * What a client controls as a whole: its IPv4 address (an IPv4-mapped one
+ * included), or the /64 of its IPv6 address, whose host part it picks.
+ */
+static void
+peer_group(const struct sockaddr_storage *ss, const char *addr, char *out,
+    size_t size)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+	struct in6_addr			 net;
+	char				 text[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family != AF_INET6 || IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		snprintf(out, size, "%s", addr);
+		return;
+	}
+	memset(&net, 0, sizeof(net));
+	memcpy(&net, &s6->sin6_addr, 8);
+	inet_ntop(AF_INET6, &net, text, sizeof(text));
+	/* "xxxx:xxxx:xxxx:xxxx::" at most: OS_ADDR_TEXT holds it and "/64" */
+	if ((size_t)snprintf(out, size, "%.*s/64", (int)(size - 4), text) >=
+	    size)
+		out[size - 1] = '\0';
+}
+
 static void
 peer_text(const struct sockaddr_storage *ss, char *addr, size_t size,
     unsigned *port, bool *loopback)
@@ -281,6 +326,7 @@ os_accept(int epfd, const int *fds, int nfds, struct os_peer *peer,
 	*which = (int)ev.data.u32;
 	peer_text(&ss, peer->addr, sizeof(peer->addr), &peer->port,
 	    &peer->loopback);
+	peer_group(&ss, peer->addr, peer->group, sizeof(peer->group));
 	peer->local_addr[0] = '\0';	/* os_peer_local() when needed */
 	peer->local_port = 0;
 	return fd;

@@ -89,13 +89,30 @@ os_kill_group(pid_t pgid, int sig)
 	return kill(-pgid, sig);
 }
 
-/* A worker must not outlive its master (and keep serving unsupervised). */
-void
-os_die_with_parent(void)
+/*
+ * A worker must not outlive its master (and serve unsupervised). Call it
+ * after the last change of credentials: the kernel clears the death
+ * signal on a uid change. -1 when parent is already gone (we were
+ * reparented before the signal was armed).
+ */
+int
+os_die_with_parent(pid_t parent)
 {
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
-		_exit(0);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		return -1;
+	if (getppid() != parent) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+/* Neither this process nor anything it runs can gain privileges (setuid
+ * files, file capabilities) from now on. */
+int
+os_no_new_privs(void)
+{
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 /* Orphans of our CGIs become our children, so we reap them. */
@@ -209,21 +226,14 @@ os_daemonize(void)
 	return chdir("/");
 }
 
+/* Written as a new file renamed over the name: root never opens (and
+ * truncates) whatever a symlink there points at. */
 int
 os_write_pidfile(const char *path)
 {
 	char	 line[32];
-	int	 fd, n, saved;
+	int	 n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -1;
 	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-	if (os_write_all(fd, line, (size_t)n, OS_NO_DEADLINE) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return os_close(fd);
+	return os_write_file_atomic(path, line, (size_t)n, 0644);
 }

@@ -13,10 +13,6 @@
 #define AUTH_PASS_MAX	256	/* bytes of a password */
 #define AUTH_LOCK_SPINS	100000
 
-/* A hash in the file's format, to spend the same time on unknown users. */
-static const char	 dummy_hash[] =
-    "$5$porchdummysalt$0000000000000000000000000000000000000000000";
-
 /* The password file of the last check, re-read when it changes on disk. */
 static struct {
 	const char	*path;
@@ -54,12 +50,24 @@ same_file(const struct os_stat *a, const struct os_stat *b)
 	    a->mtime_ns == b->mtime_ns;
 }
 
+/* A changed file's unusable entry: it never matches, and the log says so. */
+static void
+auth_bad_entry(int line, struct str user, const char *why, void *arg)
+{
+	char	 shown[4 * AUTH_NAME_MAX];
+
+	log_escape(user.p, user.len < AUTH_NAME_MAX ? user.len : AUTH_NAME_MAX,
+	    shown, sizeof(shown));
+	log_warnx("%s:%d: user \"%s\": %s; the entry is ignored",
+	    (const char *)arg, line, shown, why);
+}
+
 /*
  * The file by name when the worker may read it (it may have been replaced
  * by a rename), else through the descriptor opened before privileges were
  * dropped (a root-only file, edited in place).
  */
-static const char *
+const char *
 auth_file_load(const char *path, int fd)
 {
 	struct os_stat	 st;
@@ -85,38 +93,8 @@ auth_file_load(const char *path, int fd)
 	}
 	cache.path = path;
 	cache.valid = true;
+	(void)passwd_check(cache.data, auth_bad_entry, (void *)(uintptr_t)path);
 	return cache.data;
-}
-
-/* The hash stored for user, copied into out; false when absent. */
-static bool
-auth_file_lookup(const char *data, const char *user, char *out, size_t size)
-{
-	const char	*line, *nl, *colon;
-	size_t		 ulen = strlen(user), hlen;
-
-	for (line = data; *line != '\0'; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (nl == NULL)
-			nl = line + strlen(line);
-		colon = memchr(line, ':', (size_t)(nl - line));
-		if (line[0] != '#' && colon != NULL &&
-		    (size_t)(colon - line) == ulen &&
-		    memcmp(line, user, ulen) == 0) {
-			hlen = (size_t)(nl - colon - 1);
-			while (hlen > 0 && (colon[hlen] == '\r' ||
-			    colon[hlen] == ' '))
-				hlen--;
-			if (hlen >= size)
-				return false;
-			memcpy(out, colon + 1, hlen);
-			out[hlen] = '\0';
-			return true;
-		}
-		if (*nl == '\0')
-			break;
-	}
-	return false;
 }
 
 /* Compares in time that depends only on the lengths. */
@@ -144,139 +122,79 @@ authfail_lock(struct scoreboard *sb)
 }
 
 static void
-authfail_unlock(struct scoreboard *sb)
+authfail_unlock(struct scoreboard *sb, bool locked)
 {
-	__atomic_store_n(&sb->authfail_lock, 0, __ATOMIC_RELEASE);
+	if (locked)
+		__atomic_store_n(&sb->authfail_lock, 0, __ATOMIC_RELEASE);
 }
 
 /*
- * Seconds the client must still wait, 0 if none. After AUTH_FREE_TRIES
- * failures the wait doubles with each failure, up to AUTH_BACKOFF_MAX.
- */
-static unsigned
-authfail_wait(struct scoreboard *sb, const char *addr)
-{
-	int64_t		 now = os_now_ms(), delay;
-	unsigned	 wait = 0, fails;
-	bool		 locked = authfail_lock(sb);
-	int		 i;
-
-	for (i = 0; i < SB_AUTHFAIL; i++) {
-		if (strncmp(sb->authfail[i].addr, addr, OS_ADDR_TEXT) != 0)
-			continue;
-		fails = sb->authfail[i].fails;
-		if (fails < AUTH_FREE_TRIES)
-			break;
-		delay = (int64_t)1000 << (fails - AUTH_FREE_TRIES < 6 ?
-		    fails - AUTH_FREE_TRIES : 6);
-		if (delay > AUTH_BACKOFF_MAX * 1000)
-			delay = AUTH_BACKOFF_MAX * 1000;
-		if (sb->authfail[i].last_ms + delay > now)
-			wait = (unsigned)((sb->authfail[i].last_ms + delay -
-			    now + 999) / 1000);
-		break;
-	}
-	if (locked)
-		authfail_unlock(sb);
-	return wait;
-}
-
-/* Counts a failure (ok false) or forgets the client's failures (ok true). */
-static void
-authfail_record(struct scoreboard *sb, const char *addr, bool ok)
-{
-	struct sb_authfail	*e = NULL, *oldest = &sb->authfail[0];
-	int64_t			 now = os_now_ms();
-	bool			 locked = authfail_lock(sb);
-	int			 i;
-
-	for (i = 0; i < SB_AUTHFAIL; i++) {
-		if (strncmp(sb->authfail[i].addr, addr, OS_ADDR_TEXT) == 0)
-			e = &sb->authfail[i];
-		if (sb->authfail[i].last_ms < oldest->last_ms)
-			oldest = &sb->authfail[i];
-	}
-	if (ok) {
-		if (e != NULL)
-			memset(e, 0, sizeof(*e));
-	} else {
-		if (e == NULL) {
-			e = oldest;	/* the least recent client makes room */
-			memset(e, 0, sizeof(*e));
-			memcpy(e->addr, addr, strnlen(addr, OS_ADDR_TEXT - 1));
-		} else if (now - e->last_ms > AUTH_FORGET * 1000)
-			e->fails = 0;
-		e->fails++;
-		e->last_ms = now;
-	}
-	if (locked)
-		authfail_unlock(sb);
-}
-
-static int
-auth_challenge(struct conn *c, struct request *r, const struct conf_auth *a)
-{
-	char	 v[160];
-
-	snprintf(v, sizeof(v), "Basic realm=\"%s\", charset=\"UTF-8\"",
-	    a->realm);
-	return response_simple(c, r, 401, "WWW-Authenticate", v);
-}
-
-static int
-auth_backoff(struct conn *c, struct request *r, unsigned wait)
-{
-	char	 v[16];
-
-	snprintf(v, sizeof(v), "%u", wait);
-	conn_log(c, r, LOG_INFO, "login refused for %u s after failures",
-	    wait);
-	return response_simple(c, r, 429, "Retry-After", v);
-}
-
-/*
- * 0 when the path needs no auth or the credentials are right (r->user is
- * then set); otherwise the response has been sent and its status is
- * returned (401, 429, 500).
+ * A password check for user from the client: counted before it is made
+ * (authfail.c), then taken back if right. 0 when right; 401 when wrong;
+ * 429 with *wait when the client (or every client) must wait first.
  */
 int
-auth_check(struct conn *c, struct request *r)
+auth_password(struct conn *c, struct request *r, const char *data,
+    const char *user, const char *pass, unsigned *wait)
+{
+	struct scoreboard	*sb = c->w->sb;
+	char			 hash[256], shown[4 * AUTH_NAME_MAX];
+	const char		*h;
+	bool			 locked, known, ok;
+
+	locked = authfail_lock(sb);
+	*wait = authfail_begin(&sb->authfail, c->peer.group, os_now_ms());
+	authfail_unlock(sb, locked);
+	if (*wait > 0)
+		return 429;
+	known = passwd_lookup(data, user, hash, sizeof(hash));
+	if (!known && !passwd_decoy(data, hash, sizeof(hash)))
+		hash[0] = '\0';	/* no usable entry at all */
+	h = hash[0] ? os_crypt(pass, hash) : NULL;
+	ok = known && h != NULL && equal_ct(h, hash);
+	locked = authfail_lock(sb);
+	authfail_end(&sb->authfail, c->peer.group, ok);
+	authfail_unlock(sb, locked);
+	if (!ok) {
+		log_escape(user, strlen(user), shown, sizeof(shown));
+		conn_log(c, r, LOG_INFO, "failed login for \"%s\"", shown);
+		return 401;
+	}
+	return 0;
+}
+
+/*
+ * Basic auth for the request's path: 0 when none is needed or the
+ * credentials are right (r->user is then set), else the status to
+ * answer, with what the answer needs in *v (the realm of a 401, the
+ * Retry-After of a 429). The caller answers.
+ */
+int
+auth_check(struct conn *c, struct request *r, struct auth_verdict *v)
 {
 	const struct conf_auth	*a;
-	const struct str	*v;
-	const char		*data, *h;
+	const struct str	*cred;
+	const char		*data;
 	char			 user[AUTH_NAME_MAX], pass[AUTH_PASS_MAX];
-	char			 hash[256];
-	unsigned		 wait;
-	bool			 known, ok;
+	int			 status;
 
+	memset(v, 0, sizeof(*v));
 	if ((a = auth_find(c->conf, r->path)) == NULL)
 		return 0;
-	if ((wait = authfail_wait(c->w->sb, c->peer.addr)) > 0) {
-		(void)auth_backoff(c, r, wait);
-		return 429;
-	}
-	v = http_field_get(&r->head, "Authorization");
-	if (v == NULL || http_basic_decode(*v, user, sizeof(user), pass,
-	    sizeof(pass)) == -1) {
-		(void)auth_challenge(c, r, a);
+	v->realm = a->realm;
+	cred = http_field_get(&r->head, "Authorization");
+	if (cred == NULL || http_basic_decode(*cred, user, sizeof(user), pass,
+	    sizeof(pass)) == -1)
 		return 401;
-	}
 	if ((data = auth_file_load(a->file,
-	    c->w->auth_fd[a - c->conf->auth])) == NULL) {
-		(void)response_error(c, r, 500);
+	    c->w->auth_fd[a - c->conf->auth])) == NULL)
 		return 500;
-	}
-	known = auth_file_lookup(data, user, hash, sizeof(hash));
-	h = os_crypt(pass, known ? hash : dummy_hash);
-	ok = known && h != NULL && equal_ct(h, hash);
+	status = auth_password(c, r, data, user, pass, &v->retry_after);
 	memset(pass, 0, sizeof(pass));
-	authfail_record(c->w->sb, c->peer.addr, ok);
-	if (!ok) {
-		conn_log(c, r, LOG_INFO, "failed login for \"%s\"", user);
-		(void)auth_challenge(c, r, a);
-		return 401;
-	}
-	memcpy(r->user, user, sizeof(r->user));
-	return 0;
+	if (status == 429)
+		conn_log(c, r, LOG_INFO, "login refused for %u s after "
+		    "failures", v->retry_after);
+	if (status == 0)
+		memcpy(r->user, user, sizeof(r->user));
+	return status;
 }

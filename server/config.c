@@ -468,6 +468,37 @@ set_log(struct conf *cf, const struct directive *d, char **av, int ac,
 	return set_string(cf, d, av, ac, where);
 }
 
+struct passwd_report {
+	const char	*file, *where, *name;
+};
+
+static void
+conf_bad_password(int line, struct str user, const char *why, void *arg)
+{
+	const struct passwd_report	*pr = arg;
+
+	conf_error(pr->where, pr->name, "%s:%d: user \"%.*s\": %s; accepted "
+	    "are $6$ (SHA-512), $5$ (SHA-256) and $2b$ (bcrypt) crypt(3) "
+	    "hashes", pr->file, line, (int)(user.len < 64 ? user.len : 64),
+	    user.p, why);
+}
+
+/* Every entry of a password file must be usable: say which are not. */
+static int
+conf_check_passwords(const char *file, const char *where, const char *name)
+{
+	static char		 data[AUTH_FILE_MAX];
+	struct passwd_report	 pr = { file, where, name };
+	struct os_stat		 st;
+
+	if (os_read_small_file(file, data, sizeof(data), &st) == -1) {
+		conf_error(where, name, "%s: %s", file, errno == EFBIG ?
+		    "larger than 8 KiB" : strerror(errno));
+		return -1;
+	}
+	return passwd_check(data, conf_bad_password, &pr) > 0 ? -1 : 0;
+}
+
 static int
 set_auth(struct conf *cf, const struct directive *d, char **av, int ac,
     const char *where)
@@ -504,6 +535,8 @@ set_auth(struct conf *cf, const struct directive *d, char **av, int ac,
 		conf_error(where, d->name, "%s: %s", a->file, strerror(errno));
 		return -1;
 	}
+	if (conf_check_passwords(a->file, where, d->name) == -1)
+		return -1;
 	cf->nauth++;
 	return 0;
 }

@@ -420,14 +420,17 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 {
 	char		 loc[CONN_LOCATION_MAX];
 	size_t		 len = strlen(rel), i;
+	int		 n;
 
 	file_close(f);
 	if (r->path[strlen(r->path) - 1] != '/') {
-		/* The raw path keeps the client's own encoding. */
-		if (snprintf(loc, sizeof(loc), "%.*s/%s%.*s",
-		    (int)r->fr.path.len, r->fr.path.p,
+		/* From the decoded, normalised path, never the raw target:
+		 * "//evil.example/../dir" must not become "//evil.example/
+		 * ../dir/", a redirect to another host. */
+		if ((n = http_path_encode(r->path, loc, sizeof(loc))) == -1 ||
+		    snprintf(loc + n, sizeof(loc) - (size_t)n, "/%s%.*s",
 		    r->fr.has_query ? "?" : "", (int)r->fr.query.len,
-		    r->fr.query.p) >= (int)sizeof(loc))
+		    r->fr.query.p) >= (int)(sizeof(loc) - (size_t)n))
 			return response_error(c, r, 414);
 		return response_simple(c, r, 301, "Location", loc);
 	}

@@ -105,6 +105,7 @@ int	 http_hexval(unsigned char);
 int	 http_path_decode(struct str raw, char *out, size_t outsize,
 	    int *status);
 bool	 http_path_has_dotfile(const char *path);
+int	 http_path_encode(const char *path, char *out, size_t size);
 
 /* http_value.c: field values that handlers interpret */
 int	 http_range_parse(struct str, uint64_t size, uint64_t *first,

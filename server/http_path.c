@@ -107,3 +107,40 @@ http_path_has_dotfile(const char *path)
 			return true;
 	return false;
 }
+
+/*
+ * A decoded, normalised path (from http_path_decode) percent-encoded for a
+ * Location: every byte but RFC 3986's unreserved, sub-delims, ':', '@'
+ * and '/' is escaped, so "/\host" or a space can never be read as
+ * anything but a path, and since the path has no empty segment the result
+ * starts with exactly one '/'. Returns its length, or -1 when it does not
+ * fit in size (NUL included).
+ */
+int
+http_path_encode(const char *path, char *out, size_t size)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	static const char	 keep[] = "-._~!$&'()*+,;=:@/";
+	size_t			 n = 0;
+	unsigned char		 c;
+
+	for (; *path != '\0'; path++) {
+		c = (unsigned char)*path;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(keep, c) != NULL) {
+			if (n + 2 > size)
+				return -1;
+			out[n++] = (char)c;
+			continue;
+		}
+		if (n + 4 > size)
+			return -1;
+		out[n++] = '%';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	if (n + 1 > size)
+		return -1;
+	out[n] = '\0';
+	return (int)n;
+}

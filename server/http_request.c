@@ -65,6 +65,25 @@ request_check(struct conn *c, struct request *r)
 	return 0;
 }
 
+/* Answers a refused authentication: the challenge, or when to retry. */
+static int
+request_auth_refused(struct conn *c, struct request *r, int status,
+    const struct auth_verdict *v)
+{
+	char	 val[160];
+
+	if (status == 401) {
+		snprintf(val, sizeof(val), "Basic realm=\"%s\", "
+		    "charset=\"UTF-8\"", v->realm);
+		return response_simple(c, r, 401, "WWW-Authenticate", val);
+	}
+	if (status == 429) {
+		snprintf(val, sizeof(val), "%u", v->retry_after);
+		return response_simple(c, r, 429, "Retry-After", val);
+	}
+	return response_error(c, r, status);
+}
+
 /* Limits that are checked after authentication; 0, or the status. */
 static int
 request_limits(struct conn *c, struct request *r)
@@ -98,27 +117,39 @@ request_host_name(struct conn *c, struct request *r, char *out, size_t size)
 
 /*
  * tls_redirect: plain requests go to the same path on the first HTTPS
- * listener. Status stays reachable over plain HTTP on loopback.
+ * listener. Never at the client's Host, which without an allow-list is
+ * whatever the client says (an open redirect): at the TLS listener's own
+ * address, or the address the client reached when it listens on all.
+ * Status stays reachable over plain HTTP on loopback.
  */
 static int
 request_redirect_tls(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
-	char			 loc[CONN_LOCATION_MAX], host[256], port[8] = "";
+	const struct os_addr	*tls = NULL;
+	char			 loc[CONN_LOCATION_MAX], host[OS_ADDR_TEXT + 2];
+	char			 port[8] = "";
 	size_t			 i;
-	int			 n;
+	int			 n, k;
 
-	for (i = 0; i < cf->nlisten; i++)
-		if (cf->listen[i].tls) {
-			if (cf->listen[i].addr.port != 443)
-				snprintf(port, sizeof(port), ":%u",
-				    cf->listen[i].addr.port);
-			break;
-		}
-	request_host_name(c, r, host, sizeof(host));
-	n = snprintf(loc, sizeof(loc), "https://%s%s%.*s", host, port,
-	    (int)r->head.target.len, r->head.target.p);
-	if (n < 0 || (size_t)n >= sizeof(loc))
+	for (i = 0; i < cf->nlisten && tls == NULL; i++)
+		if (cf->listen[i].tls)
+			tls = &cf->listen[i].addr;
+	if (tls != NULL && tls->port != 443)
+		snprintf(port, sizeof(port), ":%u", tls->port);
+	if (tls != NULL && !os_addr_is_any(tls))
+		os_addr_host(tls, host, sizeof(host));
+	else {
+		os_peer_local(c->io.fd, &c->peer);
+		snprintf(host, sizeof(host), strchr(c->peer.local_addr, ':') ?
+		    "[%s]" : "%s", c->peer.local_addr);
+	}
+	n = snprintf(loc, sizeof(loc), "https://%s%s", host, port);
+	if (n < 0 || (size_t)n >= sizeof(loc) ||
+	    (k = http_path_encode(r->path, loc + n, sizeof(loc) - (size_t)n))
+	    == -1 || snprintf(loc + n + k, sizeof(loc) - (size_t)(n + k),
+	    "%s%.*s", r->fr.has_query ? "?" : "", (int)r->fr.query.len,
+	    r->fr.query.p) >= (int)(sizeof(loc) - (size_t)(n + k)))
 		return response_error(c, r, 414);
 	return response_simple(c, r, 301, "Location", loc);
 }
@@ -169,8 +200,9 @@ request_end(struct conn *c, struct request *r, uint64_t bytes_before)
 int
 request_serve(struct conn *c, struct request *r)
 {
-	uint64_t	 before = c->io.bytes_out;
-	int		 rc, status;
+	struct auth_verdict	 v;
+	uint64_t		 before = c->io.bytes_out;
+	int			 rc, status;
 
 	memset(&r->head, 0, sizeof(r->head));
 	rc = conn_read_head(c, r);
@@ -192,13 +224,16 @@ request_serve(struct conn *c, struct request *r)
 	sb_set_state(c->w->slot, SB_WRITING);
 	/* DESIGN 3: method and path, then auth, then length, so an
 	 * anonymous client learns nothing of a protected path's limits. */
-	if ((status = request_check(c, r)) == 0 && auth_check(c, r) == 0 &&
-	    (status = request_limits(c, r)) == 0)
-		(void)request_route(c, r);
-	else if (status != 0) {
+	if ((status = request_check(c, r)) != 0) {
 		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
 		(void)response_error(c, r, status);
-	}
+	} else if ((status = auth_check(c, r, &v)) != 0)
+		(void)request_auth_refused(c, r, status, &v);
+	else if ((status = request_limits(c, r)) != 0) {
+		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
+		(void)response_error(c, r, status);
+	} else
+		(void)request_route(c, r);
 	request_end(c, r, before);
 	return c->closing ? -1 : 0;
 }

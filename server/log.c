@@ -26,22 +26,14 @@ static struct {
 	int		 access_syslog;
 	int		 min_prio;
 	uint64_t	 dropped;
-	bool		 chown;		/* log files belong to the workers' user */
-	unsigned	 uid, gid;
-} lg = { "porch", "", LOGT_STDERR, 2, -1, LOGT_OFF, -1, -1, LOG_INFO, 0,
-    false, 0, 0 };
+} lg = { "porch", "", LOGT_STDERR, 2, -1, LOGT_OFF, -1, -1, LOG_INFO, 0 };
 
-/*
- * Unprivileged workers reopen the log files by name after USR1, so the
- * master creates them owned by the workers' user (as nginx does).
- */
-void
-log_set_owner(unsigned uid, unsigned gid)
-{
-	lg.chown = true;
-	lg.uid = uid;
-	lg.gid = gid;
-}
+/* What a worker's channel carries on USR1: which of the two are files. */
+struct log_fds_msg {
+	uint32_t	 magic;
+	uint8_t		 error, access;
+};
+#define LOG_FDS_MAGIC	0x706c6f67	/* "plog" */
 
 static enum log_target
 target_of(const char *spec)
@@ -70,22 +62,24 @@ log_set_role(const char *role)
 	snprintf(lg.role, sizeof(lg.role), "%s", role);
 }
 
+/* fd takes nfd's place: the old one is closed unless it is stdio. */
+static void
+log_swap_fd(int *fd, int nfd)
+{
+	if (*fd > 2 && *fd != nfd)
+		os_close(*fd);
+	*fd = nfd;
+}
+
 static int
 open_target(enum log_target t, const char *spec, int *fd, int *sysfd)
 {
 	int	 nfd;
 
 	if (t == LOGT_FILE) {
-		if ((nfd = os_open_append(spec)) == -1)
+		if ((nfd = os_open_log(spec)) == -1)
 			return -1;
-		if (lg.chown && os_is_root() &&
-		    os_fchown(nfd, lg.uid, lg.gid) == -1) {
-			os_close(nfd);
-			return -1;
-		}
-		if (*fd > 2)
-			os_close(*fd);
-		*fd = nfd;
+		log_swap_fd(fd, nfd);
 	} else if (t == LOGT_SYSLOG && *sysfd == -1) {
 		/* No syslogd yet is not fatal: lines are dropped and counted. */
 		*sysfd = os_syslog_open();
@@ -93,32 +87,97 @@ open_target(enum log_target t, const char *spec, int *fd, int *sysfd)
 	return 0;
 }
 
-/* Opens the configured logs; -1 (errno set) names no file, caller does. */
+/* Opens the configured logs; -1 (errno set) with *failed the file. */
 int
-log_open(const struct conf *cf)
+log_open(const struct conf *cf, const char **failed)
 {
 	lg.error_to = target_of(cf->error_log);
 	lg.access_to = target_of(cf->access_log);
 	if (lg.error_to == LOGT_STDERR)
-		lg.error_fd = 2;
+		log_swap_fd(&lg.error_fd, 2);
+	else if (lg.error_to == LOGT_SYSLOG)
+		log_swap_fd(&lg.error_fd, -1);
+	if (lg.access_to != LOGT_FILE)
+		log_swap_fd(&lg.access_fd, -1);
+	*failed = cf->error_log;
 	if (open_target(lg.error_to, cf->error_log, &lg.error_fd,
 	    &lg.error_syslog) == -1)
 		return -1;
+	*failed = cf->access_log;
 	if (open_target(lg.access_to, cf->access_log, &lg.access_fd,
 	    &lg.access_syslog) == -1)
 		return -1;
+	*failed = NULL;
 	return 0;
 }
 
-/* USR1: logrotate moved the files away; open them anew by name. */
+/* Master, USR1: logrotate moved the files away; open them anew by name. */
 void
 log_reopen(const struct conf *cf)
 {
-	int	 saved_fd = lg.error_fd;
+	const char	*failed;
 
-	if (log_open(cf) == -1) {
-		lg.error_fd = saved_fd;
-		log_warn("reopening logs");
+	/* A file that cannot be opened keeps its old descriptor. */
+	if (log_open(cf, &failed) == -1)
+		log_warn("reopening log %s", failed);
+}
+
+/* Master: the log files it has open, sent to a worker over its channel. */
+int
+log_send_fds(int chan)
+{
+	struct log_fds_msg	 m = { LOG_FDS_MAGIC, 0, 0 };
+	int			 fds[2], n = 0;
+
+	if (lg.error_to == LOGT_FILE) {
+		m.error = 1;
+		fds[n++] = lg.error_fd;
+	}
+	if (lg.access_to == LOGT_FILE) {
+		m.access = 1;
+		fds[n++] = lg.access_fd;
+	}
+	return os_chan_send(chan, &m, sizeof(m), fds, n);
+}
+
+/*
+ * Worker, after USR1: takes the newest files the master sent (older
+ * messages, if several reopens came at once, are dropped with their
+ * descriptors), and reconnects to syslog in case syslogd restarted.
+ */
+void
+log_take_fds(int chan)
+{
+	struct log_fds_msg	 m;
+	int			 fds[2], n, i;
+	ssize_t			 len;
+
+	for (;;) {
+		n = 2;
+		len = os_chan_recv(chan, &m, sizeof(m), fds, &n);
+		if (len == -1 && errno == EAGAIN)
+			break;
+		if (len <= 0)
+			return;		/* the master is gone, or a bad message */
+		if ((size_t)len != sizeof(m) || m.magic != LOG_FDS_MAGIC ||
+		    n != m.error + m.access) {
+			for (i = 0; i < n; i++)
+				os_close(fds[i]);
+			continue;
+		}
+		i = 0;
+		if (m.error)
+			log_swap_fd(&lg.error_fd, fds[i++]);
+		if (m.access)
+			log_swap_fd(&lg.access_fd, fds[i++]);
+	}
+	if (lg.error_syslog != -1) {
+		os_close(lg.error_syslog);
+		lg.error_syslog = os_syslog_open();
+	}
+	if (lg.access_syslog != -1) {
+		os_close(lg.access_syslog);
+		lg.access_syslog = os_syslog_open();
 	}
 }
 
@@ -246,6 +305,18 @@ put_escaped(char *out, size_t pos, size_t size, const char *s, size_t len)
 			out[pos++] = (char)c;
 	}
 	return pos;
+}
+
+/* in escaped for a log line (as the access log does), into out. */
+void
+log_escape(const char *in, size_t len, char *out, size_t size)
+{
+	size_t	 n;
+
+	if (size == 0)
+		return;
+	n = put_escaped(out, 0, size, in, len);
+	out[n < size ? n : size - 1] = '\0';
 }
 
 static size_t

@@ -21,6 +21,7 @@ main(int argc, char *argv[])
 	int				 ch;
 
 	log_init("porch", true);
+	os_close_inherited();
 	if (os_ensure_stdio() == -1) {
 		perror("porch: /dev/null");
 		return 1;

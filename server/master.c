@@ -25,6 +25,7 @@ struct child {
 	int		 slot;
 	uint32_t	 generation;
 	int64_t		 started_ms;
+	int		 chan;		/* our end of its channel */
 };
 
 struct listener {
@@ -39,6 +40,9 @@ static struct {
 	const struct conf_override	*ov;
 	size_t				 nov;
 	struct scoreboard		*sb;
+	int32_t				 pid;
+	uint32_t			 forks;		/* worker serials */
+	uint32_t			 log_epoch;
 	struct child			 children[SB_SLOTS];
 	struct listener			 listeners[CONF_LISTEN_MAX];
 	int				 fds[CONF_LISTEN_MAX];
@@ -158,24 +162,24 @@ tls_release(struct tls_server *t)
 #endif
 }
 
-/* Log files are created for the workers' user, who reopens them. */
-static int
-log_owner(const struct conf *cf)
+/*
+ * In the child: the master's ends of the other workers' channels are
+ * theirs, not ours (fork copied them).
+ */
+static void
+worker_close_others(const struct child *self)
 {
-	unsigned	 uid, gid;
+	int	 i;
 
-	if (!os_is_root() || cf->user == NULL)
-		return 0;
-	if (os_lookup_user(cf->user, &uid, &gid) == -1 ||
-	    (cf->group != NULL && os_lookup_group(cf->group, &gid) == -1))
-		return -1;
-	log_set_owner(uid, gid);
-	return 0;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0 && &m.children[i] != self)
+			os_close(m.children[i].chan);
+	os_close(self->chan);
 }
 
 /* In the child: becomes a worker and never returns. */
 static void
-worker_start(int slot, uint32_t serial)
+worker_start(struct child *self, int slot, uint32_t serial, int chan)
 {
 	const struct conf	*cf = m.conf;
 	struct worker		 w;
@@ -183,15 +187,16 @@ worker_start(int slot, uint32_t serial)
 
 	log_set_role("worker");
 	os_signal_worker();
-	os_die_with_parent();
+	worker_close_others(self);
 	memset(&w, 0, sizeof(w));
+	w.chan = chan;
 	w.conf = cf;
 	w.sb = m.sb;
 	w.slot = &m.sb->slots[slot];
 	w.slot->pid = os_getpid();
 	w.generation = m.generation;
 	w.serial = serial;
-	w.log_epoch = m.sb->log_epoch;
+	w.log_epoch = m.log_epoch;
 	w.listen_fds = m.fds;
 	w.listen_tls = m.fds_tls;
 	w.nlisten = m.nlisten;
@@ -203,6 +208,13 @@ worker_start(int slot, uint32_t serial)
 	if (os_is_root() && cf->user != NULL &&
 	    os_drop_privileges(cf->user, cf->group) == -1)
 		fatal("dropping privileges to %s", cf->user);
+	/* After the uid change, which clears it; and if the master died
+	 * before this line, stop now rather than serve unsupervised. */
+	if (os_die_with_parent(m.pid) == -1)
+		fatal("master gone before the worker started");
+	/* No CGI gains privileges through a setuid file (CGIs inherit it). */
+	if (os_no_new_privs() == -1)
+		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	if ((w.rootfd = os_open_dir(cf->root)) == -1)
 		fatal("open root %s", cf->root);
 	w.insize = cf->max_head_size + FILE_INLINE_MAX;
@@ -222,34 +234,83 @@ worker_start(int slot, uint32_t serial)
 	worker_run(&w);
 }
 
+/* A scoreboard slot no child of ours holds: our table decides, never
+ * what a worker may have written into the shared mapping. */
+static int
+slot_free(void)
+{
+	bool	 used[SB_SLOTS] = { false };
+	int	 i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0)
+			used[m.children[i].slot] = true;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (!used[i])
+			return i;
+	return -1;
+}
+
+/*
+ * What the workers read from the scoreboard's header, written again from
+ * the master's own state whenever it wakes: a worker that scribbled over
+ * the mapping cannot make the next ones stop or misread the pool.
+ */
+static void
+sb_publish(void)
+{
+	uint32_t	 n = 0;
+	int		 i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0 &&
+		    (uint32_t)m.children[i].slot + 1 > n)
+			n = (uint32_t)m.children[i].slot + 1;
+	m.sb->nslots = n;
+	m.sb->generation = m.generation;
+	m.sb->stopping = m.stopping;
+	m.sb->log_epoch = m.log_epoch;
+}
+
 static int
 worker_spawn(void)
 {
 	struct child	*ch = NULL;
-	uint32_t	 serial;
-	int		 slot, i;
+	int		 slot, i, chan[2];
 	pid_t		 pid;
 
 	for (i = 0; i < SB_SLOTS && ch == NULL; i++)
 		if (m.children[i].pid == 0)
 			ch = &m.children[i];
-	if (ch == NULL || (slot = sb_slot_take(m.sb, m.generation)) == -1) {
+	if (ch == NULL || (slot = slot_free()) == -1) {
 		log_warnx("no free scoreboard slot; old workers still busy");
 		return -1;
 	}
-	serial = ++m.sb->forks;
+	if (os_chan_pair(chan) == -1) {
+		log_warn("socketpair for a worker");
+		return -1;
+	}
+	sb_slot_take(m.sb, slot, m.generation);
+	m.forks++;
 	if ((pid = os_fork()) == -1) {
 		log_warn("fork");
 		sb_slot_release(m.sb, slot);
+		os_close(chan[0]);
+		os_close(chan[1]);
 		return -1;
 	}
-	if (pid == 0)
-		worker_start(slot, serial);
+	if (pid == 0) {
+		ch->chan = chan[0];	/* closed by the child with the others */
+		worker_start(ch, slot, m.forks, chan[1]);
+	}
+	os_close(chan[1]);
 	m.sb->slots[slot].pid = pid;
 	ch->pid = pid;
 	ch->slot = slot;
 	ch->generation = m.generation;
 	ch->started_ms = os_now_ms();
+	ch->chan = chan[0];
+	sb_publish();
 	return 0;
 }
 
@@ -318,7 +379,9 @@ child_exited(struct child *ch, int status)
 		}
 	}
 	sb_slot_release(m.sb, ch->slot);
+	os_close(ch->chan);
 	memset(ch, 0, sizeof(*ch));
+	sb_publish();
 }
 
 static void
@@ -340,9 +403,10 @@ static void
 reload(void)
 {
 	struct conf		*cf;
-	log_info("reloading configuration");
 	struct tls_server	*tls;
+	const char		*failed;
 
+	log_info("reloading configuration");
 	if ((cf = conf_build(m.conf_path, m.ov, m.nov)) == NULL) {
 		log_warnx("reload failed; still serving the old configuration");
 		return;
@@ -355,12 +419,12 @@ reload(void)
 	}
 	tls_release(m.tls);	/* old workers keep their copy after fork */
 	m.tls = tls;
-	if (log_owner(cf) == -1 || log_open(cf) == -1)
-		log_warn("opening logs of the new configuration");
+	if (log_open(cf, &failed) == -1)
+		log_warn("opening log %s of the new configuration", failed);
 	conf_free(m.conf);
 	m.conf = cf;
 	m.generation++;
-	m.sb->generation = m.generation;
+	sb_publish();
 	m.sb->reloads++;
 	m.backoff_ms = 0;
 	m.respawn_at_ms = 0;
@@ -370,12 +434,25 @@ reload(void)
 	workers_signal(SIGTERM, true);
 }
 
+/* USR1: every worker gets the files the master just reopened. */
+static void
+logs_hand_over(void)
+{
+	int	 i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0 &&
+		    log_send_fds(m.children[i].chan) == -1)
+			log_warn("handing the logs to worker %d",
+			    m.children[i].pid);
+}
+
 static void
 stop_begin(void)
 {
 	log_info("stopping gracefully");
 	m.stopping = true;
-	m.sb->stopping = 1;
+	sb_publish();
 	m.stop_deadline_ms = os_now_ms() + (int64_t)m.conf->stop_timeout * 1000;
 	workers_signal(SIGTERM, false);
 }
@@ -393,7 +470,7 @@ master_loop(void)
 		if (sigs & OS_SIG_INT) {
 			log_info("stopping now");
 			m.stopping = true;
-			m.sb->stopping = 1;
+			sb_publish();
 			workers_signal(SIGKILL, false);
 			m.stop_deadline_ms = os_now_ms();
 		} else if ((sigs & OS_SIG_TERM) && !m.stopping)
@@ -402,7 +479,9 @@ master_loop(void)
 			reload();
 		if (sigs & OS_SIG_USR1) {
 			log_reopen(m.conf);
-			m.sb->log_epoch++;
+			logs_hand_over();
+			m.log_epoch++;
+			sb_publish();
 			workers_signal(SIGUSR1, false);
 			/* After the epoch moved: whoever reads this line knows
 			 * every worker writes to the new files from now on. */
@@ -425,6 +504,7 @@ master_loop(void)
 				wake = m.respawn_at_ms > os_now_ms() ?
 				    m.respawn_at_ms : os_now_ms();
 		}
+		sb_publish();
 		if (wake == OS_NO_DEADLINE || wake > os_now_ms())
 			(void)os_signal_wait(wake);
 	}
@@ -434,14 +514,16 @@ int
 master_run(struct conf *cf, const char *conf_path,
     const struct conf_override *ov, size_t nov, bool daemonize)
 {
-	int	 rc;
+	const char	*failed;
+	int		 rc;
 
 	m.conf = cf;
 	m.conf_path = conf_path;
 	m.ov = ov;
 	m.nov = nov;
-	if (log_owner(cf) == -1 || log_open(cf) == -1) {
-		fprintf(stderr, "porch: opening logs: %s\n", strerror(errno));
+	if (log_open(cf, &failed) == -1) {
+		fprintf(stderr, "porch: opening log %s: %s\n", failed,
+		    strerror(errno));
 		return 1;
 	}
 	if (os_is_root() && cf->user == NULL && !cf->allow_root) {
@@ -463,6 +545,7 @@ master_run(struct conf *cf, const char *conf_path,
 		log_warn("daemonize");
 		return 1;
 	}
+	m.pid = os_getpid();
 	if (cf->pid_file != NULL && os_write_pidfile(cf->pid_file) == -1) {
 		log_warn("pid file %s", cf->pid_file);
 		return 1;
@@ -470,7 +553,7 @@ master_run(struct conf *cf, const char *conf_path,
 	os_signal_master();
 	conf_errors_to_log();
 	m.generation = 1;
-	m.sb->generation = 1;
+	sb_publish();
 	log_set_role("master");
 	log_info("porch %s started, %u workers", PORCH_VERSION, cf->workers);
 	rc = master_loop();

@@ -24,27 +24,23 @@ sb_create(void)
 	return sb;
 }
 
-/* A free slot for a new worker (master only); -1 when all are in use. */
-int
-sb_slot_take(struct scoreboard *sb, uint32_t generation)
+/* Master: slot, chosen from its own table, for a new worker. */
+void
+sb_slot_take(struct scoreboard *sb, int i, uint32_t generation)
 {
-	int	 i;
+	struct sb_slot	*s = &sb->slots[i];
 
-	for (i = 0; i < SB_SLOTS; i++) {
-		if (sb->slots[i].pid != 0)
-			continue;
-		memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
-		sb->slots[i].generation = generation;
-		sb->slots[i].state = SB_STARTING;
-		sb->slots[i].started = os_wall_time();
-		if ((uint32_t)i + 1 > sb->nslots)
-			sb->nslots = (uint32_t)i + 1;
-		return i;
-	}
-	return -1;
+	memset(s, 0, sizeof(*s));
+	s->generation = generation;
+	s->state = SB_STARTING;
+	s->started = os_wall_time();
 }
 
-/* Folds a dead worker's counters into the totals and frees its slot. */
+/*
+ * Master: folds a dead worker's counters into the totals and frees its
+ * slot. The counters are whatever the worker wrote: numbers to add, never
+ * bounds or indexes (CVE-2019-0211).
+ */
 void
 sb_slot_release(struct scoreboard *sb, int i)
 {
@@ -60,21 +56,6 @@ sb_slot_release(struct scoreboard *sb, int i)
 	sb->done_5xx += s->status_5xx;
 	sb->done_log_dropped += s->log_dropped;
 	memset(s, 0, sizeof(*s));
-	while (sb->nslots > 0 && sb->slots[sb->nslots - 1].pid == 0)
-		sb->nslots--;
-}
-
-int
-sb_slot_of_pid(const struct scoreboard *sb, int32_t pid)
-{
-	uint32_t	 i, n = sb->nslots;
-
-	if (n > SB_SLOTS)
-		n = SB_SLOTS;
-	for (i = 0; i < n; i++)
-		if (sb->slots[i].pid == pid)
-			return (int)i;
-	return -1;
 }
 
 void

@@ -61,7 +61,9 @@
 #define AUTH_FREE_TRIES		5	/* failures before back-off */
 #define AUTH_BACKOFF_MAX	60	/* s: longest back-off */
 #define AUTH_FORGET		600	/* s: failures older are forgotten */
-#define SB_AUTHFAIL		64	/* client addresses tracked */
+#define AUTH_GLOBAL_FAILS	20	/* failures from all clients ... */
+#define AUTH_GLOBAL_WINDOW	60	/* s: ... within this, then 429 */
+#define SB_AUTHFAIL		64	/* clients (IPv6: /64s) tracked */
 #define CONF_INDEX_MAX		8
 #define CONF_MIME_MAX		64
 #define CONF_STRINGS_MAX	16384	/* bytes of strings per config */
@@ -220,27 +222,35 @@ struct sb_slot {
 	char		 client[OS_ADDR_TEXT];
 };
 
+/* Failed logins per client and in all, in the scoreboard (authfail.c). */
+struct authfail_entry {
+	char		 key[OS_ADDR_TEXT];	/* os_peer.group */
+	uint32_t	 fails;		/* attempts not yet proven right */
+	int64_t		 last_ms;	/* monotonic */
+};
+
+struct authfail_table {
+	uint32_t		 global_fails;	/* in the current window */
+	int64_t			 global_start_ms;
+	struct authfail_entry	 e[SB_AUTHFAIL];
+};
+
 struct scoreboard {
 	uint32_t	 generation;	/* current; master writes */
 	uint32_t	 stopping;	/* master writes */
 	uint32_t	 log_epoch;	/* master bumps on USR1 */
-	uint32_t	 nslots;	/* high-water mark of used slots */
+	uint32_t	 nslots;	/* slots in use, for workers' scans */
 	int64_t		 started;	/* wall seconds */
 	uint64_t	 boot_id;	/* request-id prefix for this run */
-	uint32_t	 forks;		/* worker serials handed out */
-	uint32_t	 pad;
+	uint32_t	 pad[2];
 	uint64_t	 reloads, restarts;
 	/* totals carried over from workers that exited; master writes */
 	uint64_t	 done_requests, done_bytes, done_connections;
 	uint64_t	 done_4xx, done_5xx, done_log_dropped;
 	struct sb_slot	 slots[SB_SLOTS];
-	/* failed logins per client, shared by all workers (auth.c) */
-	uint32_t	 authfail_lock;
-	struct sb_authfail {
-		char		 addr[OS_ADDR_TEXT];
-		uint32_t	 fails;
-		int64_t		 last_ms;	/* monotonic */
-	}		 authfail[SB_AUTHFAIL];
+	/* failed logins, shared by all workers (auth.c, authfail.c) */
+	uint32_t		 authfail_lock;
+	struct authfail_table	 authfail;
 };
 
 struct tls_server;
@@ -255,6 +265,7 @@ struct worker {
 	const int		*listen_fds;
 	int			 nlisten;
 	int			 accept_fd;
+	int			 chan;		/* to the master */
 	int			 rootfd;
 	char			*inbuf;
 	size_t			 insize;
@@ -296,10 +307,11 @@ void		 conf_errors_to_log(void);
 
 /* log.c */
 void	 log_init(const char *progname, bool foreground);
-int	 log_open(const struct conf *);
+int	 log_open(const struct conf *, const char **failed);
 void	 log_reopen(const struct conf *);
+int	 log_send_fds(int chan);
+void	 log_take_fds(int chan);
 void	 log_set_role(const char *);
-void	 log_set_owner(unsigned uid, unsigned gid);
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -309,6 +321,7 @@ void	 fatal(const char *, ...)
 void	 fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	 log_access(struct conn *, struct request *);
+void	 log_escape(const char *, size_t, char *, size_t);
 
 /* master.c */
 int	 master_run(struct conf *, const char *conf_path,
@@ -356,8 +369,27 @@ int	 response_error(struct conn *, struct request *, int status);
 int	 response_simple(struct conn *, struct request *, int status,
 	    const char *extra_name, const char *extra_value);
 
+/* authfail.c: pure; callers hold the scoreboard's authfail_lock */
+unsigned authfail_begin(struct authfail_table *, const char *key,
+	    int64_t now_ms);
+void	 authfail_end(struct authfail_table *, const char *key, bool ok);
+
+/* passwd.c: pure */
+const char *passwd_hash_refused(const char *hash, size_t len);
+int	 passwd_check(const char *, void (*)(int, struct str, const char *,
+	    void *), void *);
+bool	 passwd_lookup(const char *, const char *user, char *, size_t);
+bool	 passwd_decoy(const char *, char *, size_t);
+
 /* auth.c */
-int	 auth_check(struct conn *, struct request *);
+struct auth_verdict {
+	const char	*realm;		/* of the 401 challenge */
+	unsigned	 retry_after;	/* s, of a 429 */
+};
+int	 auth_check(struct conn *, struct request *, struct auth_verdict *);
+int	 auth_password(struct conn *, struct request *, const char *data,
+	    const char *user, const char *pass, unsigned *wait);
+const char *auth_file_load(const char *path, int fd);
 
 /* status.c */
 bool	 status_matches(struct conn *, struct request *);
@@ -367,7 +399,7 @@ int	 status_serve(struct conn *, struct request *);
 bool	 cgi_matches(const struct conf *, const char *path);
 int	 cgi_serve(struct conn *, struct request *);
 int	 cgi_relay(struct conn *, struct request *, const char *script,
-	    char **envp, bool nph);
+	    int fd, int dir, char **envp, bool nph);
 
 /* file.c */
 int	 file_serve(struct conn *, struct request *);
@@ -379,13 +411,12 @@ bool		 mime_compressible(const char *type);
 
 /* scoreboard.c */
 struct scoreboard *sb_create(void);
-int	 sb_slot_take(struct scoreboard *, uint32_t generation);
+void	 sb_slot_take(struct scoreboard *, int, uint32_t generation);
 void	 sb_slot_release(struct scoreboard *, int);
 void	 sb_set_state(struct sb_slot *, enum sb_state);
 void	 sb_count_response(struct sb_slot *, int status, uint64_t bytes);
 unsigned sb_idle_workers(const struct scoreboard *);
 void	 sb_request_id(const struct scoreboard *, uint32_t serial, uint64_t,
 	    char *, size_t);
-int	 sb_slot_of_pid(const struct scoreboard *, int32_t pid);
 
 #endif

@@ -124,13 +124,14 @@ worker_date(struct worker *w)
 	return w->date;
 }
 
-/* USR1 reached the master: it bumped log_epoch for every worker. */
+/* USR1 reached the master: it sent the reopened files, then bumped
+ * log_epoch for every worker. */
 void
 worker_check_logs(struct worker *w)
 {
 	if (w->log_epoch != w->sb->log_epoch) {
 		w->log_epoch = w->sb->log_epoch;
-		log_reopen(w->conf);
+		log_take_fds(w->chan);
 	}
 }
 

@@ -297,6 +297,53 @@ test_long_paths(struct unit_guard *in, struct unit_guard *out)
 	CHECK(rc == -1 && status == 414);
 }
 
+/* http_path_encode: what a Location gets from a decoded path. */
+static const struct {
+	int		 line;
+	const char	*path;
+	const char	*out;		/* NULL: does not fit */
+	size_t		 outsize;	/* 0: OUT_DEFAULT */
+} encode_cases[] = {
+	{ __LINE__, "/", "/" },
+	{ __LINE__, "/a/b/", "/a/b/" },
+	{ __LINE__, "/AZaz09-._~!$&'()*+,;=:@/", "/AZaz09-._~!$&'()*+,;=:@/" },
+	{ __LINE__, "/a b", "/a%20b" },
+	{ __LINE__, "/\\evil.example/", "/%5Cevil.example/" },
+	{ __LINE__, "/a?b#c", "/a%3Fb%23c" },
+	{ __LINE__, "/%", "/%25" },
+	{ __LINE__, "/\"<>`{}|^[]", "/%22%3C%3E%60%7B%7D%7C%5E%5B%5D" },
+	{ __LINE__, "/\xc3\xa9\x7f\xff", "/%C3%A9%7F%FF" },
+	/* exactly the room it needs, and one byte less */
+	{ __LINE__, "/ab", "/ab", 4 },
+	{ __LINE__, "/ab", NULL, 3 },
+	{ __LINE__, "/ ", "/%20", 5 },
+	{ __LINE__, "/ ", NULL, 4 },
+};
+
+static void
+test_encode(struct unit_guard *out)
+{
+	size_t	 i, size;
+	char	*o;
+	int	 n;
+
+	for (i = 0; i < sizeof(encode_cases) / sizeof(encode_cases[0]); i++) {
+		size = encode_cases[i].outsize ? encode_cases[i].outsize :
+		    OUT_DEFAULT;
+		o = unit_guard_space(out, size);
+		n = http_path_encode(encode_cases[i].path, o, size);
+		if (encode_cases[i].out == NULL) {
+			CHECK_INT_AT(encode_cases[i].line, n, -1, "encode");
+			continue;
+		}
+		CHECK_INT_AT(encode_cases[i].line, n,
+		    (int)strlen(encode_cases[i].out), "encode length");
+		if (n >= 0)
+			CHECK_AT(encode_cases[i].line,
+			    strcmp(o, encode_cases[i].out) == 0, "got \"%s\"", o);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,6 +357,7 @@ main(int argc, char **argv)
 		run_path_case(&in, &out, &path_cases[i]);
 	test_dotfiles(&in);
 	test_long_paths(&in, &out);
+	test_encode(&out);
 	printf("test_http_path: %zu path cases, %zu dotfile cases\n",
 	    sizeof(path_cases) / sizeof(path_cases[0]),
 	    sizeof(dot_cases) / sizeof(dot_cases[0]) +

@@ -33,6 +33,7 @@ UNIT_SRC_test_http_value := server/http_value.c server/http_parse.c
 UNIT_SRC_test_http_path := server/http_path.c server/http_parse.c
 UNIT_SRC_test_os_io := platform/os_io.c platform/os_time.c \
 	platform/os_signal.c
+UNIT_SRC_test_passwd := server/passwd.c server/http_parse.c
 UNIT_SRC = $(or $(UNIT_SRC_$(1)),server/$(patsubst test_%,%,$(1)).c)
 
 .PHONY: unit unit-build
