@@ -30,8 +30,10 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wvla -Wmissing-prototypes \
 CSTD	:= -std=c11 -D_GNU_SOURCE
 OPT	?= $(if $(TC_CFLAGS),,-O2 -g)
 
-SRCS	:= $(wildcard server/*.c) $(wildcard platform/*.c) $(wildcard cgi/*.c)
-HDRS	:= $(wildcard server/*.h) $(wildcard platform/*.h) $(wildcard cgi/*.h)
+SRCS	:= $(wildcard server/*.c) $(wildcard http/*.c) $(wildcard cgi/*.c) \
+	   $(wildcard platform/*.c)
+HDRS	:= $(wildcard server/*.h) $(wildcard http/*.h) $(wildcard cgi/*.h) \
+	   $(wildcard platform/*.h)
 TLS_SRCS := $(wildcard tls/*.c)
 ifeq ($(TLS),1)
 ifneq ($(TLS_SRCS),)

@@ -1,14 +1,16 @@
 /*
- * CGI/1.1 (RFC 3875): the environment, the response header block, and
- * running a script with its body streamed both ways. cgi_env.c and
- * cgi_header.c are pure (unit-tested and fuzzed alone); cgi_spawn.c starts
- * the script; cgi_relay.c (declared in server.h) pumps the bytes.
+ * CGI/1.1 (RFC 3875) itself, below the engine: the environment a script
+ * gets and the header block it writes (cgi_env.c, cgi_header.c: pure,
+ * unit-tested and fuzzed alone), and starting and stopping a script
+ * (cgi_spawn.c: platform only). Which requests run a script and the
+ * moving of bytes to and from it are the engine's (server/cgi_serve.c,
+ * server/cgi_relay.c). Includes http/ and platform/ only.
  */
 #ifndef PORCH_CGI_H
 #define PORCH_CGI_H
 
 #include "../platform/os.h"
-#include "../server/http_parse.h"
+#include "../http/http.h"
 
 #define CGI_ENV_SIZE		32768	/* bytes: URI and query, 8 KiB each */
 #define CGI_ENV_VARS		128	/* variables, NULL included */

@@ -166,7 +166,7 @@ conn_read_head(struct conn *c, struct request *r)
 			return 0;
 	}
 	/* Every head starts at the front, so FILE_INLINE_MAX bytes behind
-	 * it are free for its body (cgi_relay.c reads there). */
+	 * it are free for its body (conn_body_base). */
 	conn_compact(b);
 	sb_set_state(c->w->slot, SB_READING_HEAD);
 	if (c->nreq == 0) {
@@ -219,63 +219,6 @@ conn_read_head(struct conn *c, struct request *r)
 		}
 		return 0;
 	}
-}
-
-/*
- * Reads request body bytes: first what is already buffered behind the
- * head, then from the connection. >0 bytes, 0 end of stream, -1 error.
- */
-ssize_t
-conn_read_body(struct conn *c, char *dst, size_t len, int64_t deadline_ms)
-{
-	struct buf	*b = &c->in;
-	size_t		 n = (size_t)(b->last - b->pos);
-
-	if (n > 0) {
-		if (n > len)
-			n = len;
-		memcpy(dst, b->pos, n);
-		b->pos += n;
-		return (ssize_t)n;
-	}
-	return c->io.read(&c->io, dst, len, deadline_ms);
-}
-
-/*
- * Skips a request body that the handler did not want, when all of it is
- * already in the buffer. Returns 0 when skipped, -1 when the connection
- * must close instead (body still on the wire, or malformed).
- */
-int
-conn_discard_body(struct conn *c, struct request *r)
-{
-	struct http_chunk_state	 cs;
-	struct buf		*b = &c->in;
-	struct str		 data;
-	size_t			 avail = (size_t)(b->last - b->pos);
-	int			 n, status;
-
-	if (!r->body_unread)
-		return 0;
-	if (r->fr.expect_continue)
-		return -1;		/* no 100 sent: the body may follow */
-	if (r->fr.body == BODY_LENGTH) {
-		if (r->fr.length > avail)
-			return -1;
-		b->pos += r->fr.length;
-		r->body_unread = false;
-		return 0;
-	}
-	memset(&cs, 0, sizeof(cs));
-	while (!cs.done) {
-		n = http_chunk_parse(&cs, b->pos, (size_t)(b->last - b->pos),
-		    &data, &status);
-		if (n <= 0)
-			return -1;
-		b->pos += n;
-	}
-	r->body_unread = false;
-	return 0;
 }
 
 /*
@@ -349,10 +292,8 @@ conn_serve(struct worker *w, int fd, const struct os_peer *peer, bool tls)
 	/* No longer idle: the pressure check must not count this worker. */
 	sb_set_state(w->slot, SB_READING_HEAD);
 	c.pressure_at_accept = worker_pool_pressure(w);
-	while (!c.closing) {
-		if (request_serve(&c, &r) == -1)
-			break;
-	}
+	while (!c.closing && request_serve(&c, &r) == SERVE_DONE)
+		;
 	if (c.linger || conn_input_pending(&c))
 		conn_lingering_close(&c);
 	else

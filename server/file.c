@@ -330,48 +330,22 @@ file_read_all(int fd, char *dst, size_t len, uint64_t off)
 	return 0;
 }
 
-static int
+static enum serve
 file_send_body(struct conn *c, struct request *r, struct resp *o,
     struct file *f, uint64_t first, uint64_t len)
 {
-	struct iovec	 iov;
-	off_t		 off = (off_t)first;
-	ssize_t		 n;
-	int		 hlen;
-
 	if (r->fr.method == METHOD_HEAD || len <= FILE_INLINE_MAX) {
 		if (r->fr.method != METHOD_HEAD &&
 		    file_read_all(f->fd, c->w->filebuf, (size_t)len, first) == -1)
-			return response_error(c, r, 500);
+			return resp_error(c, r, 500);
 		return resp_send(c, r, o, c->w->filebuf, (size_t)len);
 	}
-	if ((hlen = resp_finish(o, c, r)) == -1)
-		return -1;
-	sb_set_state(c->w->slot, SB_WRITING);
-	iov.iov_base = o->start;
-	iov.iov_len = (size_t)hlen;
-	r->head_sent = true;
-	if (c->io.writev(&c->io, &iov, 1, conn_io_deadline(c)) == -1)
-		goto fail;
-	while (len > 0) {
-		/* A fresh deadline after each step: io_timeout means no
-		 * progress. Each step is what the socket took, so under
-		 * pressure (pressure_io) a trickling reader still times out. */
-		n = c->io.sendfile(&c->io, f->fd, &off, len > SIZE_MAX ?
-		    SIZE_MAX : (size_t)len, conn_io_deadline(c));
-		if (n == -1)
-			goto fail;
-		len -= (uint64_t)n;
-		r->body_bytes += (uint64_t)n;
-	}
-	return 0;
-fail:
-	conn_log(c, r, LOG_DEBUG, "sending %s: %s", r->path, strerror(errno));
-	c->closing = true;
-	return -1;
+	if (resp_send(c, r, o, NULL, 0) != SERVE_DONE)	/* the head */
+		return SERVE_CLOSE;
+	return resp_sendfile(c, r, f->fd, first, len);
 }
 
-static int
+static enum serve
 file_send(struct conn *c, struct request *r, struct file *f)
 {
 	struct resp	 o;
@@ -393,7 +367,7 @@ file_send(struct conn *c, struct request *r, struct file *f)
 	if (rc == 416) {
 		snprintf(cr, sizeof(cr), "bytes */%llu",
 		    (unsigned long long)size);
-		return response_simple(c, r, 416, "Content-Range", cr);
+		return resp_simple(c, r, 416, "Content-Range", cr);
 	}
 	resp_begin(&o, c, r, rc == 0 ? 206 : 200);
 	resp_header(&o, "Content-Type", f->type);
@@ -413,10 +387,11 @@ file_send(struct conn *c, struct request *r, struct file *f)
 	return file_send_body(c, r, &o, f, first, size);
 }
 
-/* A directory: redirect to its slash form, or serve its index file. */
-static int
+/* A directory: redirect to its slash form (answered in *sv), or serve its
+ * index file (true: f is it now). */
+static bool
 file_directory(struct conn *c, struct request *r, struct file *f,
-    char *rel, size_t relsize)
+    char *rel, size_t relsize, enum serve *sv)
 {
 	char		 loc[CONN_LOCATION_MAX];
 	size_t		 len = strlen(rel), i;
@@ -431,8 +406,10 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 		    snprintf(loc + n, sizeof(loc) - (size_t)n, "/%s%.*s",
 		    r->fr.has_query ? "?" : "", (int)r->fr.query.len,
 		    r->fr.query.p) >= (int)(sizeof(loc) - (size_t)n))
-			return response_error(c, r, 414);
-		return response_simple(c, r, 301, "Location", loc);
+			*sv = resp_error(c, r, 414);
+		else
+			*sv = resp_simple(c, r, 301, "Location", loc);
+		return false;
 	}
 	for (i = 0; i < c->conf->nindex; i++) {
 		if (snprintf(rel + len, relsize - len, "%s",
@@ -441,41 +418,39 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 		if (file_open(c, rel, &f->fd, &f->st, &f->cached) == -1)
 			continue;
 		if (f->st.is_reg)
-			return 1;
+			return true;
 		file_close(f);
 	}
-	return response_error(c, r, 403);	/* no listing */
+	*sv = resp_error(c, r, 403);	/* no listing */
+	return false;
 }
 
-int
+enum serve
 file_serve(struct conn *c, struct request *r)
 {
 	struct file	 f;
 	char		 rel[CONN_PATH_MAX + 64];
+	enum serve	 sv;
 	size_t		 n;
-	int		 rc;
 
 	if (http_path_has_dotfile(r->path))
-		return response_error(c, r, 404);
+		return resp_error(c, r, 404);
 	memset(&f, 0, sizeof(f));
 	n = strlen(r->path + 1);
 	if (n >= sizeof(rel))
-		return response_error(c, r, 414);
+		return resp_error(c, r, 414);
 	memcpy(rel, r->path + 1, n + 1);
 	if (file_open(c, rel, &f.fd, &f.st, &f.cached) == -1) {
 		if (file_open_status(errno) == 503)
 			conn_log(c, r, LOG_WARNING, "open %s: %s", r->path,
 			    strerror(errno));
-		return response_error(c, r, file_open_status(errno));
+		return resp_error(c, r, file_open_status(errno));
 	}
-	if (f.st.is_dir) {
-		rc = file_directory(c, r, &f, rel, sizeof(rel));
-		if (rc != 1)
-			return rc;
-	}
+	if (f.st.is_dir && !file_directory(c, r, &f, rel, sizeof(rel), &sv))
+		return sv;
 	f.type = mime_type(c->conf, rel);
 	file_try_gzip(c, r, rel, &f);
-	rc = file_send(c, r, &f);
+	sv = file_send(c, r, &f);
 	file_close(&f);
-	return rc;
+	return sv;
 }

@@ -217,14 +217,7 @@ worker_start(struct child *self, int slot, uint32_t serial, int chan)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	if ((w.rootfd = os_open_dir(cf->root)) == -1)
 		fatal("open root %s", cf->root);
-	w.insize = cf->max_head_size + FILE_INLINE_MAX;
-	w.inbuf = malloc(w.insize);
-	w.out = malloc(CONN_OUT_SIZE);
-	w.filebuf = malloc(FILE_INLINE_MAX);
-	w.fields = calloc(cf->max_header_fields, sizeof(*w.fields));
-	if (w.inbuf == NULL || w.out == NULL || w.filebuf == NULL ||
-	    w.fields == NULL)
-		fatalx("out of memory for buffers");
+	worker_buffers(&w);
 	if ((w.accept_fd = os_accepter_open(m.fds, m.nlisten)) == -1)
 		fatal("epoll for listeners");
 #ifdef PORCH_TLS

@@ -1,6 +1,22 @@
 /*
  * porch: the server's map. Limits and defaults first (each is a directive
  * in config.c), then the shared types, then a block per .c file.
+ *
+ * The layers, each including only those below it:
+ *	server/		the engine: master and workers, connections (reading
+ *			heads and bodies), routing, responses (framing),
+ *			static files, auth, status, config, logs, and the
+ *			CGI driver (cgi_serve.c, cgi_relay.c), which moves
+ *			bytes between the engine's body reader, its response
+ *			writer and a script's pipes
+ *	cgi/		CGI/1.1 itself: the environment and the script's
+ *			header block (pure), starting and stopping scripts
+ *	tls/		the mbedTLS binding behind struct io
+ *	http/		pure HTTP: parsing, paths, field values, Basic
+ *	platform/	the only code that talks to Linux
+ * A handler never touches the socket: it reads a body with conn_body_*
+ * and answers with resp_*, so a later HTTP/2 layer (one stream, one
+ * request) could drive the same routing, auth, files and CGI.
  */
 #ifndef PORCH_SERVER_H
 #define PORCH_SERVER_H
@@ -13,7 +29,7 @@
 
 #include "../platform/os.h"
 #include "../cgi/cgi.h"
-#include "http_parse.h"
+#include "../http/http.h"
 
 #define PORCH_VERSION		"0.1.0"
 #define PORCH_SERVER_NAME	"porch"
@@ -74,6 +90,8 @@
 #define CONN_PATH_MAX		4096	/* bytes: a decoded path */
 #define FILE_INLINE_MAX		16384	/* bytes: read+writev, not sendfile */
 #define DISCARD_MAX		65536	/* bytes of unwanted body skipped */
+#define REQUEST_REDIRECTS_MAX	4	/* CGI local redirects per request */
+#define CGI_PIPE_CHUNK		16384	/* bytes moved to or from a script */
 #define BACKOFF_MIN_MS		100	/* respawn back-off after a crash */
 #define BACKOFF_MAX_MS		5000
 #define SB_SLOTS		128	/* scoreboard: old + new generation */
@@ -161,6 +179,35 @@ struct conf {
 	size_t			 strings_used;
 };
 
+/* A request body as conn_body.c reads it: de-chunked, within limits. */
+struct body {
+	struct http_chunk_state	 cs;
+	uint64_t		 left;		/* BODY_LENGTH: still to come */
+	uint64_t		 total;		/* bytes handed to the handler */
+	uint64_t		 max;		/* more is a 413 */
+	int64_t			 deadline_ms;	/* no progress by then: 408 */
+	size_t			 progress;	/* bytes since it last moved */
+	bool			 continue_sent;	/* 100 Continue */
+	bool			 done;		/* all read, or none to read */
+	int			 error;		/* 400, 408, 413; 499 gone */
+};
+
+/* How a response's body is delimited (response.c). */
+enum resp_framing {
+	FRAME_NONE,		/* HEAD, 204, 304: no body */
+	FRAME_LENGTH,		/* Content-Length */
+	FRAME_CHUNKED,
+	FRAME_CLOSE,		/* HTTP/1.0 without a length: the close */
+	FRAME_RAW,		/* an nph- script's bytes, head included */
+};
+
+/* What a handler did; the connection's fate is in c->closing. */
+enum serve {
+	SERVE_DONE,		/* answered */
+	SERVE_CLOSE,		/* the connection failed: close it */
+	SERVE_AGAIN,		/* a local redirect: route r->redirect */
+};
+
 /* One request on a connection, from its head to its access-log line. */
 struct request {
 	struct http_head	 head;
@@ -171,9 +218,13 @@ struct request {
 	char			 user[AUTH_NAME_MAX];	/* authenticated */
 	int			 status;
 	uint64_t		 body_bytes;	/* response body bytes sent */
+	struct body		 body;
+	enum resp_framing	 framing;
+	uint64_t		 length_left;	/* FRAME_LENGTH */
 	bool			 keepalive;	/* connection stays open */
-	bool			 body_unread;	/* request body left on wire */
 	bool			 head_sent;
+	char			 redirect[CONN_PATH_MAX];	/* SERVE_AGAIN */
+	unsigned		 redirects;
 	int64_t			 started_ms;
 	int64_t			 started_wall;
 };
@@ -267,11 +318,16 @@ struct worker {
 	int			 accept_fd;
 	int			 chan;		/* to the master */
 	int			 rootfd;
-	char			*inbuf;
+	/* buffers, allocated once by worker_buffers */
+	char			*inbuf;		/* heads, and bodies behind */
 	size_t			 insize;
 	char			*out;		/* response head */
 	char			*filebuf;	/* small bodies */
 	struct http_field	*fields;
+	char			*cgi_out;	/* a script's output */
+	char			*cgi_body;	/* body bytes for its stdin */
+	char			*cgi_env;	/* its environment */
+	char			**cgi_envp;
 	uint64_t		 served;	/* requests, for recycling */
 	uint32_t		 serial;	/* fork serial, for request ids */
 	bool			 term;		/* SIGTERM seen: stop */
@@ -328,6 +384,7 @@ int	 master_run(struct conf *, const char *conf_path,
 	    const struct conf_override *, size_t, bool daemonize);
 
 /* worker.c */
+void	 worker_buffers(struct worker *);
 void	 worker_run(struct worker *) __attribute__((noreturn));
 bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
@@ -341,32 +398,49 @@ const char *worker_date(struct worker *);
 /* conn.c */
 void	 conn_serve(struct worker *, int fd, const struct os_peer *, bool tls);
 int	 conn_read_head(struct conn *, struct request *);
-ssize_t	 conn_read_body(struct conn *, char *, size_t, int64_t deadline_ms);
-int	 conn_discard_body(struct conn *, struct request *);
 void	 conn_lingering_close(struct conn *);
 void	 conn_log(struct conn *, struct request *, int prio, const char *,
 	    ...) __attribute__((format(printf, 4, 5)));
 int64_t	 conn_io_deadline(struct conn *);
 
-/* http_request.c */
-int	 request_serve(struct conn *, struct request *);
+/* conn_body.c: the one reader of request bodies */
+void	 conn_body_begin(struct conn *, struct request *, uint64_t max);
+bool	 conn_body_ready(struct conn *, struct request *);
+ssize_t	 conn_body_read(struct conn *, struct request *, char *, size_t,
+	    bool wait);
+int	 conn_body_continue(struct conn *, struct request *);
+int	 conn_body_discard(struct conn *, struct request *);
+const struct io_watch *conn_body_watch(struct conn *, int *fd);
+
+/* request.c */
+enum serve request_serve(struct conn *, struct request *);
 void	 request_host_name(struct conn *, struct request *, char *, size_t);
 
-/* http_response.c */
+/* response.c: the one writer of responses */
 struct resp {
 	char	*p, *start, *end;
 	bool	 overflow;
 };
-const char	*response_reason(int);
+const char	*resp_reason(int);
 void	 resp_begin(struct resp *, struct conn *, struct request *, int);
 void	 resp_header(struct resp *, const char *, const char *);
+void	 resp_header_str(struct resp *, struct str, struct str);
 void	 resp_header_uint(struct resp *, const char *, uint64_t);
-void	 resp_raw(struct resp *, const char *, size_t);
 int	 resp_finish(struct resp *, struct conn *, struct request *);
-int	 resp_send(struct conn *, struct request *, struct resp *,
+enum serve resp_send(struct conn *, struct request *, struct resp *,
 	    const void *body, size_t len);
-int	 response_error(struct conn *, struct request *, int status);
-int	 response_simple(struct conn *, struct request *, int status,
+enum serve resp_stream_begin(struct resp *, struct conn *, struct request *,
+	    bool has_length, uint64_t length);
+enum serve resp_stream_write(struct conn *, struct request *, const void *,
+	    size_t);
+enum serve resp_stream_end(struct conn *, struct request *);
+enum serve resp_sendfile(struct conn *, struct request *, int fd,
+	    uint64_t off, uint64_t len);
+enum serve resp_raw_write(struct conn *, struct request *, const void *,
+	    size_t);
+int	 resp_continue(struct conn *, struct request *);
+enum serve resp_error(struct conn *, struct request *, int status);
+enum serve resp_simple(struct conn *, struct request *, int status,
 	    const char *extra_name, const char *extra_value);
 
 /* authfail.c: pure; callers hold the scoreboard's authfail_lock */
@@ -393,16 +467,18 @@ const char *auth_file_load(const char *path, int fd);
 
 /* status.c */
 bool	 status_matches(struct conn *, struct request *);
-int	 status_serve(struct conn *, struct request *);
+enum serve status_serve(struct conn *, struct request *);
 
-/* cgi_route.c, cgi_relay.c (in cgi/) */
+/* cgi_serve.c: which requests run a script, and which script */
 bool	 cgi_matches(const struct conf *, const char *path);
-int	 cgi_serve(struct conn *, struct request *);
-int	 cgi_relay(struct conn *, struct request *, const char *script,
+enum serve cgi_serve(struct conn *, struct request *);
+
+/* cgi_relay.c: a script's run, its body in and its output out */
+enum serve cgi_relay(struct conn *, struct request *, const char *script,
 	    int fd, int dir, char **envp, bool nph);
 
 /* file.c */
-int	 file_serve(struct conn *, struct request *);
+enum serve file_serve(struct conn *, struct request *);
 int	 file_open_status(int err);
 
 /* mime.c */

@@ -90,7 +90,7 @@ status_workers(struct json *j, const struct scoreboard *sb, int64_t now)
 	json_add(j, "]");
 }
 
-int
+enum serve
 status_serve(struct conn *c, struct request *r)
 {
 	const struct scoreboard	*sb = c->w->sb;
@@ -102,9 +102,9 @@ status_serve(struct conn *c, struct request *r)
 	uint32_t		 i, n = sb->nslots;
 
 	if (!c->peer.loopback)
-		return response_error(c, r, 404);
+		return resp_error(c, r, 404);
 	if (r->fr.method != METHOD_GET && r->fr.method != METHOD_HEAD)
-		return response_simple(c, r, 405, "Allow", "GET, HEAD");
+		return resp_simple(c, r, 405, "Allow", "GET, HEAD");
 	req = sb->done_requests;
 	conns = sb->done_connections;
 	bytes = sb->done_bytes;
@@ -135,7 +135,7 @@ status_serve(struct conn *c, struct request *r)
 	status_workers(&j, sb, now);
 	json_add(&j, "}\n");
 	if (j.overflow)
-		return response_error(c, r, 500);
+		return resp_error(c, r, 500);
 	resp_begin(&o, c, r, 200);
 	resp_header(&o, "Content-Type", "application/json");
 	resp_header(&o, "Cache-Control", "no-store");

@@ -163,6 +163,32 @@ worker_reap(void)
 		;
 }
 
+/*
+ * The worker's buffers, allocated once: no request allocates. The input
+ * buffer holds a head and, behind it, FILE_INLINE_MAX bytes of its body
+ * (conn_body.c); the rest serve the response head, small files, and a
+ * CGI's environment, output and stdin.
+ */
+void
+worker_buffers(struct worker *w)
+{
+	const struct conf	*cf = w->conf;
+
+	w->insize = cf->max_head_size + FILE_INLINE_MAX;
+	w->inbuf = malloc(w->insize);
+	w->out = malloc(CONN_OUT_SIZE);
+	w->filebuf = malloc(FILE_INLINE_MAX);
+	w->fields = calloc(cf->max_header_fields, sizeof(*w->fields));
+	w->cgi_out = malloc(CGI_HEADER_MAX + CGI_PIPE_CHUNK);
+	w->cgi_body = malloc(CGI_PIPE_CHUNK);
+	w->cgi_env = malloc(CGI_ENV_SIZE);
+	w->cgi_envp = calloc(CGI_ENV_VARS, sizeof(*w->cgi_envp));
+	if (w->inbuf == NULL || w->out == NULL || w->filebuf == NULL ||
+	    w->fields == NULL || w->cgi_out == NULL || w->cgi_body == NULL ||
+	    w->cgi_env == NULL || w->cgi_envp == NULL)
+		fatalx("out of memory for the worker's buffers");
+}
+
 void
 worker_run(struct worker *w)
 {

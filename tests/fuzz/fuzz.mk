@@ -25,7 +25,7 @@ FUZZ_GOAL := $(.DEFAULT_GOAL)
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -std=c11 -D_GNU_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Werror -Wshadow -Wvla -Iserver
+	-Wall -Wextra -Werror -Wshadow -Wvla -Ihttp -Iserver -Icgi
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
@@ -34,9 +34,9 @@ FUZZ_ENV ?= ASAN_OPTIONS=detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 FUZZ_TARGETS := fuzz_http_head fuzz_http_chunk fuzz_http_value
-FUZZ_SRC_fuzz_http_head := server/http_parse.c server/http_path.c
-FUZZ_SRC_fuzz_http_chunk := server/http_parse.c
-FUZZ_SRC_fuzz_http_value := server/http_value.c server/http_parse.c
+FUZZ_SRC_fuzz_http_head := http/http_parse.c http/http_path.c
+FUZZ_SRC_fuzz_http_chunk := http/http_parse.c
+FUZZ_SRC_fuzz_http_value := http/http_value.c http/http_parse.c
 FUZZ_OPTS_fuzz_http_head := -dict=tests/fuzz/http.dict
 FUZZ_OPTS_fuzz_http_chunk := -dict=tests/fuzz/chunk.dict
 FUZZ_OPTS_fuzz_http_value := -dict=tests/fuzz/value.dict -max_len=256
@@ -56,7 +56,7 @@ $(FUZZ_BUILD):
 	mkdir -p $@
 
 define FUZZ_RULE
-$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $(FUZZ_SRC_$(1)) server/http_parse.h | $(FUZZ_BUILD)
+$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $(FUZZ_SRC_$(1)) http/http.h | $(FUZZ_BUILD)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/$(1).c $(FUZZ_SRC_$(1))
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
@@ -113,12 +113,12 @@ endif
 # platform layer it calls (and libcrypt, which os_crypt.c needs); its
 # stubs for log.c live in the target.
 FUZZ_TARGETS2 := fuzz_cgi_header fuzz_config
-FUZZ_SRC_fuzz_cgi_header := cgi/cgi_header.c server/http_parse.c
-FUZZ_SRC_fuzz_config := server/config.c server/http_parse.c \
+FUZZ_SRC_fuzz_cgi_header := cgi/cgi_header.c http/http_parse.c
+FUZZ_SRC_fuzz_config := server/config.c server/passwd.c http/http_parse.c \
 	$(wildcard platform/*.c)
-FUZZ_HDR_fuzz_cgi_header := cgi/cgi.h platform/os.h server/http_parse.h
+FUZZ_HDR_fuzz_cgi_header := cgi/cgi.h platform/os.h http/http.h
 FUZZ_HDR_fuzz_config := server/server.h cgi/cgi.h platform/os.h \
-	server/http_parse.h
+	http/http.h
 FUZZ_FLAGS_fuzz_cgi_header := -Icgi
 FUZZ_FLAGS_fuzz_config := -DPORCH_TLS
 FUZZ_LIBS_fuzz_config := -lcrypt

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

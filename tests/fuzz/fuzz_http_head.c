@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 #define FIELDS		32
 #define FIELD_MAX	1024

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 #define DATE_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 

@@ -7,7 +7,7 @@
  */
 #include "unit.h"
 
-#include "http_parse.h"
+#include "http.h"
 
 #define S(lit)		lit, sizeof(lit) - 1
 #define INCOMPLETE	(-2)		/* case status: the whole input is -2 */

@@ -5,7 +5,7 @@
  */
 #include "unit.h"
 
-#include "http_parse.h"
+#include "http.h"
 
 #define S(lit)		lit, sizeof(lit) - 1
 #define OUT_DEFAULT	256

@@ -7,7 +7,7 @@
 
 #include "unit.h"
 
-#include "http_parse.h"
+#include "http.h"
 
 #define S(lit)		lit, sizeof(lit) - 1
 #define IGNORE		(-1)		/* http_range_parse: no Range */

@@ -18,23 +18,27 @@ UNIT_GOAL := $(.DEFAULT_GOAL)
 UNIT_CC ?= clang
 UNIT_CFLAGS ?= -std=c11 -D_GNU_SOURCE -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Werror -Wshadow -Wvla -Iserver
+	-Wall -Wextra -Werror -Wshadow -Wvla -Ihttp -Iserver -Icgi
 UNIT_BUILD ?= build/unit
 UNIT_ENV ?= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 UNIT_TESTS := $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS := $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
-UNIT_HEADERS := tests/unit/unit.h $(wildcard server/http_parse.h)
+UNIT_HEADERS := tests/unit/unit.h http/http.h cgi/cgi.h server/server.h
 
-# The server sources each test links: server/<stem>.c by default; a test of
-# a file that uses another adds it here.
-UNIT_SRC_test_http_value := server/http_value.c server/http_parse.c
-UNIT_SRC_test_http_path := server/http_path.c server/http_parse.c
+# The sources each test links: <dir>/<stem>.c of http/, cgi/ or server/ by
+# default; a test of a file that uses another adds it here.
+UNIT_SRC_test_http_value := http/http_value.c http/http_parse.c
+UNIT_SRC_test_http_path := http/http_path.c http/http_parse.c
+UNIT_SRC_test_http_basic := http/http_basic.c http/http_parse.c
+UNIT_SRC_test_cgi_env := cgi/cgi_env.c http/http_parse.c
+UNIT_SRC_test_cgi_header := cgi/cgi_header.c http/http_parse.c
 UNIT_SRC_test_os_io := platform/os_io.c platform/os_time.c \
 	platform/os_signal.c
-UNIT_SRC_test_passwd := server/passwd.c server/http_parse.c
-UNIT_SRC = $(or $(UNIT_SRC_$(1)),server/$(patsubst test_%,%,$(1)).c)
+UNIT_SRC_test_passwd := server/passwd.c http/http_parse.c
+UNIT_SRC = $(or $(UNIT_SRC_$(1)),$(firstword $(wildcard \
+	$(addsuffix /$(patsubst test_%,%,$(1)).c,http cgi server))))
 
 .PHONY: unit unit-build
 

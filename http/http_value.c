@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 static const char	 wkday[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon",
     "Tue", "Wed" };

@@ -1,15 +1,14 @@
 /*
  * Which requests run a CGI (by path prefix or file extension), which
  * file is the script (the first regular file along the path; the rest is
- * PATH_INFO), and the environment it gets.
+ * PATH_INFO), and the environment it gets. The run itself is
+ * cgi_relay.c's.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../server/server.h"
-
-#define CGI_REDIRECTS_MAX	4	/* local redirects followed per request */
+#include "server.h"
 
 static bool
 has_ext(const struct conf *cf, const char *name, size_t len)
@@ -42,7 +41,7 @@ under_prefix(const struct conf *cf, const char *path)
 /*
  * A request that may run a CGI: under a cgi prefix, or with a segment
  * named *.EXT (the script; what follows is PATH_INFO). Whether it does is
- * decided on the script found (cgi_run).
+ * decided on the script found (cgi_serve).
  */
 bool
 cgi_matches(const struct conf *cf, const char *path)
@@ -111,10 +110,8 @@ cgi_resolve(struct conn *c, struct request *r, char *rel, size_t size,
 	}
 }
 
-static char	 envbuf[CGI_ENV_SIZE];
-static char	*envp[CGI_ENV_VARS];
-
-/* The script's environment, into envp; 0, or the status to answer. */
+/* The script's environment, into the worker's buffers; 0, or the status
+ * to answer. */
 static int
 cgi_env_of(struct conn *c, struct request *r, const char *script,
     const char *script_name, const char *info)
@@ -145,26 +142,32 @@ cgi_env_of(struct conn *c, struct request *r, const char *script,
 	in.has_body = r->fr.body != BODY_NONE;
 	in.length_known = r->fr.body == BODY_LENGTH;
 	in.content_length = r->fr.length;
-	if (cgi_env_build(&in, envbuf, sizeof(envbuf), envp, CGI_ENV_VARS,
-	    &status) == -1)
+	if (cgi_env_build(&in, c->w->cgi_env, CGI_ENV_SIZE, c->w->cgi_envp,
+	    CGI_ENV_VARS, &status) == -1)
 		return status;
 	return 0;
 }
 
-static int
-cgi_run(struct conn *c, struct request *r)
+/*
+ * Serves a request cgi_matches() took: finds the script, checks it is one,
+ * and runs it. SERVE_AGAIN when it answered with a local redirect, which
+ * the caller routes like a request from the wire.
+ */
+enum serve
+cgi_serve(struct conn *c, struct request *r)
 {
 	char		 rel[CONN_PATH_MAX], script[2 * CONN_PATH_MAX + 2];
 	char		 script_name[CONN_PATH_MAX + 2];
 	const char	*info = "", *base;
-	int		 status, rc = -1, fd, dir;
+	enum serve	 rc = SERVE_DONE;
+	int		 status, fd, dir;
 
 	/* A dot segment is never served, run or searched for a script. */
 	if (http_path_has_dotfile(r->path))
-		return response_error(c, r, 404);
+		return resp_error(c, r, 404);
 	if ((status = cgi_resolve(c, r, rel, sizeof(rel), &info, &fd,
 	    &dir)) != 0)
-		return response_error(c, r, status);
+		return resp_error(c, r, status);
 	/* The script itself must be a CGI: named *.EXT, or under a prefix.
 	 * "/pub/tool.sh/x.cgi" names x.cgi, but would run tool.sh. */
 	snprintf(script_name, sizeof(script_name), "/%s", rel);
@@ -180,40 +183,10 @@ cgi_run(struct conn *c, struct request *r)
 		base = strrchr(rel, '/');
 		base = base ? base + 1 : rel;
 		rc = cgi_relay(c, r, script, fd, dir != -1 ? dir :
-		    c->w->rootfd, envp, strncmp(base, "nph-", 4) == 0);
+		    c->w->rootfd, c->w->cgi_envp, strncmp(base, "nph-", 4) == 0);
 	}
 	os_close(fd);
 	if (dir != -1)
 		os_close(dir);
-	return status == 0 ? rc : response_error(c, r, status);
-}
-
-/*
- * Serves a CGI request, following local redirects (RFC 3875 6.2.2) as
- * GET requests for the new path, static or CGI.
- */
-int
-cgi_serve(struct conn *c, struct request *r)
-{
-	char	 loc[CONN_PATH_MAX];
-	int	 rc, n, status;
-
-	for (n = 0;; n++) {
-		rc = cgi_run(c, r);
-		if (rc != 1)
-			return rc;
-		if (n == CGI_REDIRECTS_MAX)
-			return response_error(c, r, 500);
-		snprintf(loc, sizeof(loc), "%s", r->path);
-		if (http_path_decode((struct str){ loc, strcspn(loc, "?") },
-		    r->path, sizeof(r->path), &status) == -1)
-			return response_error(c, r, 500);
-		r->fr.method = METHOD_GET;	/* RFC 3875 6.2.2 */
-		r->fr.body = BODY_NONE;
-		r->fr.length = 0;
-		r->fr.query.p = strchr(loc, '?') ? strchr(loc, '?') + 1 : "";
-		r->fr.query.len = strlen(r->fr.query.p);
-		if (!cgi_matches(c->conf, r->path))
-			return file_serve(c, r);
-	}
+	return status == 0 ? rc : resp_error(c, r, status);
 }

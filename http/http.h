@@ -1,15 +1,17 @@
 /*
- * The HTTP/1.1 parser: pure functions over a caller's buffer. No IO, no
- * allocation, no globals, standard headers only, so it builds alone into
- * the unit tests and the fuzzers.
+ * http: pure HTTP/1.1, functions over a caller's bytes: request heads,
+ * framing and chunked bodies (http_parse.c), paths (http_path.c), field
+ * values (http_value.c), Basic credentials (http_basic.c). No IO, no
+ * allocation, no globals, standard headers only, so each builds alone
+ * into the unit tests and the fuzzers; nothing of porch's is included.
  *
  * Return convention of the parsers: >0 bytes consumed, HTTP_PARSE_INCOMPLETE
  * when the input ends too early (never an error), HTTP_PARSE_ERROR with
  * *status set to the HTTP status to answer. Outputs are views into the
  * caller's buffer: nothing is copied or NUL-terminated.
  */
-#ifndef PORCH_HTTP_PARSE_H
-#define PORCH_HTTP_PARSE_H
+#ifndef PORCH_HTTP_H
+#define PORCH_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

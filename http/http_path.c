@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 /* Drops the last segment of out[0..*len), keeping its leading '/'. */
 static int

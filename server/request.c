@@ -1,8 +1,12 @@
 /*
- * One request: from a parsed head to a decision (error, static file,
- * OPTIONS) and its bookkeeping (access log, scoreboard). Everything that
- * can be decided from the head is decided before any body byte is read,
- * and no 100 Continue is ever sent for a body porch will not consume.
+ * One request: from a parsed head to a handler, and its bookkeeping
+ * (access log, scoreboard). Routing is one function, request_route(),
+ * which a CGI's local redirect goes through again, so a redirect can never
+ * reach what the client could not: the TLS redirect, the status path's
+ * rule, authentication and limits apply to it as to a request from the
+ * wire. Everything that can be decided from the head is decided before
+ * any body byte is read, and no 100 Continue is ever sent for a body
+ * porch will not consume.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +14,7 @@
 #include "server.h"
 
 #define ALLOW_STATIC	"GET, HEAD, OPTIONS"
+#define ALLOW_CGI	"GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 
 static void
 request_begin(struct conn *c, struct request *r)
@@ -17,12 +22,16 @@ request_begin(struct conn *c, struct request *r)
 	struct worker	*w = c->w;
 
 	memset(&r->fr, 0, sizeof(r->fr));
+	memset(&r->body, 0, sizeof(r->body));
+	r->body.done = true;	/* until the framing says otherwise */
 	r->path[0] = '\0';
 	r->user[0] = '\0';
+	r->redirect[0] = '\0';
+	r->redirects = 0;
 	r->status = 0;
 	r->body_bytes = 0;
+	r->framing = FRAME_NONE;
 	r->keepalive = false;
-	r->body_unread = false;
 	r->head_sent = false;
 	r->started_ms = os_now_ms();
 	r->started_wall = os_wall_time();
@@ -32,13 +41,13 @@ request_begin(struct conn *c, struct request *r)
 	sb_request_id(w->sb, w->serial, w->served, r->id, sizeof(r->id));
 }
 
-static int
-request_options(struct conn *c, struct request *r)
+static enum serve
+request_options(struct conn *c, struct request *r, const char *allow)
 {
 	struct resp	 o;
 
 	resp_begin(&o, c, r, 200);
-	resp_header(&o, "Allow", ALLOW_STATIC);
+	resp_header(&o, "Allow", allow);
 	resp_header_uint(&o, "Content-Length", 0);
 	return resp_send(c, r, &o, NULL, 0);
 }
@@ -52,7 +61,7 @@ request_check(struct conn *c, struct request *r)
 
 	if (http_parse_framing(&r->head, &r->fr, &status) == HTTP_PARSE_ERROR)
 		return status;
-	r->body_unread = r->fr.body != BODY_NONE;
+	conn_body_begin(c, r, cf->max_body_size);
 	if (r->head.target.len > cf->max_target_size)
 		return 414;
 	if (r->fr.method == METHOD_UNKNOWN)
@@ -66,7 +75,7 @@ request_check(struct conn *c, struct request *r)
 }
 
 /* Answers a refused authentication: the challenge, or when to retry. */
-static int
+static enum serve
 request_auth_refused(struct conn *c, struct request *r, int status,
     const struct auth_verdict *v)
 {
@@ -75,21 +84,22 @@ request_auth_refused(struct conn *c, struct request *r, int status,
 	if (status == 401) {
 		snprintf(val, sizeof(val), "Basic realm=\"%s\", "
 		    "charset=\"UTF-8\"", v->realm);
-		return response_simple(c, r, 401, "WWW-Authenticate", val);
+		return resp_simple(c, r, 401, "WWW-Authenticate", val);
 	}
 	if (status == 429) {
 		snprintf(val, sizeof(val), "%u", v->retry_after);
-		return response_simple(c, r, 429, "Retry-After", val);
+		return resp_simple(c, r, 429, "Retry-After", val);
 	}
-	return response_error(c, r, status);
+	return resp_error(c, r, status);
 }
 
 /* Limits that are checked after authentication; 0, or the status. */
 static int
 request_limits(struct conn *c, struct request *r)
 {
-	if (r->fr.body == BODY_LENGTH && r->fr.length > c->conf->max_body_size)
+	if (r->fr.body == BODY_LENGTH && r->fr.length > r->body.max)
 		return 413;
+	(void)c;
 	return 0;
 }
 
@@ -122,7 +132,7 @@ request_host_name(struct conn *c, struct request *r, char *out, size_t size)
  * address, or the address the client reached when it listens on all.
  * Status stays reachable over plain HTTP on loopback.
  */
-static int
+static enum serve
 request_redirect_tls(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
@@ -150,23 +160,35 @@ request_redirect_tls(struct conn *c, struct request *r)
 	    == -1 || snprintf(loc + n + k, sizeof(loc) - (size_t)(n + k),
 	    "%s%.*s", r->fr.has_query ? "?" : "", (int)r->fr.query.len,
 	    r->fr.query.p) >= (int)(sizeof(loc) - (size_t)(n + k)))
-		return response_error(c, r, 414);
-	return response_simple(c, r, 301, "Location", loc);
+		return resp_error(c, r, 414);
+	return resp_simple(c, r, 301, "Location", loc);
 }
 
-static int
+/*
+ * Routes r, from the wire or from a local redirect: the TLS redirect and
+ * the status path, then authentication, then limits, then the handler.
+ */
+static enum serve
 request_route(struct conn *c, struct request *r)
 {
+	struct auth_verdict	 v;
+	int			 status;
+
 	if (c->conf->tls_redirect && !c->tls &&
 	    !(status_matches(c, r) && c->peer.loopback))
 		return request_redirect_tls(c, r);
 	if (status_matches(c, r))
 		return status_serve(c, r);
+	if ((status = auth_check(c, r, &v)) != 0)
+		return request_auth_refused(c, r, status, &v);
+	if ((status = request_limits(c, r)) != 0) {
+		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
+		return resp_error(c, r, status);
+	}
 	if (cgi_matches(c->conf, r->path)) {
 		if (r->fr.method == METHOD_TRACE ||
 		    r->fr.method == METHOD_CONNECT)
-			return response_simple(c, r, 405, "Allow",
-			    "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+			return resp_simple(c, r, 405, "Allow", ALLOW_CGI);
 		return cgi_serve(c, r);
 	}
 	switch (r->fr.method) {
@@ -174,10 +196,51 @@ request_route(struct conn *c, struct request *r)
 	case METHOD_HEAD:
 		return file_serve(c, r);
 	case METHOD_OPTIONS:
-		return request_options(c, r);
+		return request_options(c, r, ALLOW_STATIC);
 	default:
-		return response_simple(c, r, 405, "Allow", ALLOW_STATIC);
+		return resp_simple(c, r, 405, "Allow", ALLOW_STATIC);
 	}
+}
+
+/*
+ * A CGI's local redirect (RFC 3875 6.2.2): r becomes a GET (a HEAD stays
+ * a HEAD) of the Location's path and query, with the same fields, and is
+ * routed again. 0, or -1 when it cannot be.
+ */
+static int
+request_redirect(struct conn *c, struct request *r)
+{
+	const char	*loc = r->redirect, *q;
+	int		 status;
+
+	if (++r->redirects > REQUEST_REDIRECTS_MAX) {
+		conn_log(c, r, LOG_WARNING, "more than %d local redirects",
+		    REQUEST_REDIRECTS_MAX);
+		return -1;
+	}
+	q = strchr(loc, '?');
+	r->fr.path.p = loc;
+	r->fr.path.len = q ? (size_t)(q - loc) : strlen(loc);
+	r->fr.has_query = q != NULL;
+	r->fr.query.p = q ? q + 1 : "";
+	r->fr.query.len = q ? strlen(q + 1) : 0;
+	if (r->fr.method != METHOD_HEAD)
+		r->fr.method = METHOD_GET;
+	/* A GET has no body: what the script left of it is skipped, or the
+	 * connection closes after the answer. */
+	if (!r->body.done && conn_body_discard(c, r) == -1) {
+		c->closing = true;
+		c->linger = true;
+	}
+	r->body.done = true;
+	r->fr.body = BODY_NONE;
+	r->fr.length = 0;
+	if (http_path_decode(r->fr.path, r->path, sizeof(r->path),
+	    &status) == -1) {
+		conn_log(c, r, LOG_WARNING, "local redirect to a bad path");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -188,52 +251,49 @@ request_end(struct conn *c, struct request *r, uint64_t bytes_before)
 	log_access(c, r);
 	if (!r->keepalive) {
 		c->closing = true;
-		if (r->body_unread)
+		if (!r->body.done)
 			c->linger = true;
 	}
 }
 
 /*
- * Serves one request. Returns 0 when the connection may carry another,
- * -1 when it must close (c->linger says whether to drain input first).
+ * Serves one request. SERVE_DONE when the connection may carry another,
+ * SERVE_CLOSE when it must close (c->linger says whether to drain input
+ * first).
  */
-int
+enum serve
 request_serve(struct conn *c, struct request *r)
 {
-	struct auth_verdict	 v;
-	uint64_t		 before = c->io.bytes_out;
-	int			 rc, status;
+	uint64_t	 before = c->io.bytes_out;
+	int		 got, status;
 
 	memset(&r->head, 0, sizeof(r->head));
-	rc = conn_read_head(c, r);
-	if (rc == 0)
-		return -1;
+	got = conn_read_head(c, r);
+	if (got == 0)
+		return SERVE_CLOSE;
 	status = r->status;	/* the head's error, before begin clears it */
 	request_begin(c, r);
-	if (rc == -1) {
+	if (got == -1) {
 		c->closing = true;
 		c->linger = true;
 		conn_log(c, r, LOG_INFO, "request head rejected with %d",
 		    status);
 		r->head.method.len = 0;
-		(void)response_error(c, r, status);
+		(void)resp_error(c, r, status);
 		request_end(c, r, before);
-		return -1;
+		return SERVE_CLOSE;
 	}
 	c->in.pos += r->head_len;
 	sb_set_state(c->w->slot, SB_WRITING);
-	/* DESIGN 3: method and path, then auth, then length, so an
-	 * anonymous client learns nothing of a protected path's limits. */
 	if ((status = request_check(c, r)) != 0) {
 		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
-		(void)response_error(c, r, status);
-	} else if ((status = auth_check(c, r, &v)) != 0)
-		(void)request_auth_refused(c, r, status, &v);
-	else if ((status = request_limits(c, r)) != 0) {
-		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
-		(void)response_error(c, r, status);
+		(void)resp_error(c, r, status);
 	} else
-		(void)request_route(c, r);
+		while (request_route(c, r) == SERVE_AGAIN)
+			if (request_redirect(c, r) == -1) {
+				(void)resp_error(c, r, 500);
+				break;
+			}
 	request_end(c, r, before);
-	return c->closing ? -1 : 0;
+	return c->closing ? SERVE_CLOSE : SERVE_DONE;
 }

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 /* RFC 9110 5.6.2: tchar */
 static const unsigned char tchar[256] = {

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "http_parse.h"
+#include "http.h"
 
 static int
 b64val(unsigned char c)
