@@ -67,10 +67,17 @@ struct cgi_proc {
 	int		 in;		/* its stdin (ours to write), or -1 */
 	int		 out;		/* its stdout */
 	int		 err;		/* its stderr */
+	int		 chan;		/* the launcher's, or -1: our child */
+	bool		 exited;	/* the launcher said so */
 };
-int	 cgi_spawn(const char *path, int fd, int dir, char **envp,
+int	 cgi_spawn(int chan, const char *path, int fd, int dir, char **envp,
 	    bool with_stdin, struct cgi_proc *);
+bool	 cgi_running(struct cgi_proc *);
 void	 cgi_kill(struct cgi_proc *, int64_t grace_ms);
 void	 cgi_close(struct cgi_proc *);
+
+/* cgi_launch.c */
+void	 cgi_launch_serve(int master_chan) __attribute__((noreturn));
+int	 cgi_launch_add(int master_chan, int worker_chan);
 
 #endif

@@ -111,6 +111,7 @@ int	 os_poll(struct os_pollfd *, int, int64_t *deadline_ms,
 	    const struct io_watch *);
 int	 os_wait(const int *fds, int nfds, int64_t deadline_ms,
 	    bool interruptible);
+int	 os_wait_fds(struct os_pollfd *, int, int64_t deadline_ms);
 ssize_t	 os_read_deadline(int fd, void *, size_t, int64_t deadline_ms);
 int	 os_write_all(int fd, const void *, size_t, int64_t deadline_ms);
 int	 os_writev_all(int fd, const struct iovec *, int, int64_t);
@@ -120,6 +121,7 @@ int	 os_close(int fd);
 int	 os_pipe(int fds[2]);
 
 /* os_chan.c */
+#define OS_CHAN_FDS_MAX	6	/* descriptors one message carries */
 int	 os_chan_pair(int fds[2]);
 int	 os_chan_send(int fd, const void *, size_t, const int *fds, int nfds);
 ssize_t	 os_chan_recv(int fd, void *, size_t, int *fds, int *nfds);
@@ -177,6 +179,7 @@ int	 os_signal_send(pid_t, enum os_sig);
 
 /* os_shm.c */
 void	*os_shm_create(size_t);
+void	 os_shm_destroy(void *, size_t);
 
 /* os_syslog.c */
 int	 os_syslog_open(void);

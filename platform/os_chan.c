@@ -12,8 +12,6 @@
 
 #include "os.h"
 
-#define OS_CHAN_FDS_MAX	4
-
 int
 os_chan_pair(int fds[2])
 {
@@ -110,7 +108,8 @@ os_chan_recv(int fd, void *msg, size_t len, int *fds, int *nfds)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	memcpy(fds, got, sizeof(int) * (size_t)ngot);
+	if (ngot > 0)
+		memcpy(fds, got, sizeof(int) * (size_t)ngot);
 	*nfds = ngot;
 	return n;
 }

@@ -156,6 +156,37 @@ os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible)
 	return -1;
 }
 
+/*
+ * Any number of descriptors at once, woken by the signals porch handles
+ * too (-1/EINTR): the count of ready ones, 0 at the deadline.
+ */
+int
+os_wait_fds(struct os_pollfd *fds, int nfds, int64_t deadline_ms)
+{
+	struct pollfd	 pfd[256];
+	struct timespec	 ts, *tsp = NULL;
+	int		 i, n, ms;
+
+	if (nfds < 0 || nfds > (int)(sizeof(pfd) / sizeof(pfd[0]))) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < nfds; i++) {
+		pfd[i].fd = fds[i].fd;
+		pfd[i].events = fds[i].events;
+		pfd[i].revents = 0;
+	}
+	if ((ms = os_poll_timeout(deadline_ms)) >= 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	n = ppoll(pfd, (nfds_t)nfds, tsp, os_signal_waitmask());
+	for (i = 0; n > 0 && i < nfds; i++)
+		fds[i].revents = pfd[i].revents;
+	return n;
+}
+
 ssize_t
 os_read_deadline(int fd, void *buf, size_t len, int64_t deadline_ms)
 {

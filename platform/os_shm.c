@@ -13,3 +13,10 @@ os_shm_create(size_t size)
 	    -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
+
+void
+os_shm_destroy(void *p, size_t size)
+{
+	if (p != NULL)
+		(void)munmap(p, size);
+}

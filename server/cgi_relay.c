@@ -482,7 +482,6 @@ cgi_relay(struct conn *c, struct request *r, const char *script, int fd,
 {
 	struct worker	*w = c->w;
 	struct relay	 x;
-	int		 status;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
@@ -498,16 +497,18 @@ cgi_relay(struct conn *c, struct request *r, const char *script, int fd,
 		x.expect = EXPECT_DECIDING;
 		x.expect_until = os_now_ms() + c->conf->cgi_continue_wait;
 	}
-	if (cgi_spawn(script, fd, dir, envp, !r->body.done, &x.p) == -1) {
+	if (cgi_spawn(w->cgi_chan, script, fd, dir, envp, !r->body.done,
+	    &x.p) == -1) {
 		conn_log(c, r, LOG_WARNING, "cgi %s: %s", script,
 		    strerror(errno));
 		return resp_error(c, r, errno == EACCES ? 403 : 500);
 	}
 	x.cgi_deadline = cgi_deadline(&x);
 	relay_loop(&x);
-	if (x.end != RELAY_OK || !x.out_eof)
-		cgi_kill(&x.p, CGI_KILL_GRACE_MS);
-	else if (os_waitpid(x.p.pid, &status, false) == 0 && x.p.in != -1)
+	/* Killed when it failed, or still runs with its stdin open (it
+	 * would wait for a body that will not come). */
+	if (x.end != RELAY_OK || !x.out_eof ||
+	    (x.p.in != -1 && cgi_running(&x.p)))
 		cgi_kill(&x.p, CGI_KILL_GRACE_MS);
 	cgi_close(&x.p);
 	worker_reap();

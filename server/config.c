@@ -79,6 +79,10 @@ static const struct directive directives[] = {
 	    "run workers as this user when started as root" },
 	{ "group", set_string, FIELD(group), 0, 0, 1, "NAME",
 	    "run workers with this group (default: the user's)" },
+	{ "cgi_user", set_string, FIELD(cgi_user), 0, 0, 1, "NAME",
+	    "run CGIs as this user, apart from the workers (default: user)" },
+	{ "cgi_group", set_string, FIELD(cgi_group), 0, 0, 1, "NAME",
+	    "run CGIs with this group (default: cgi_user's)" },
 	{ "allow_root", set_onoff, FIELD(allow_root), 0, 0, 1, "on|off",
 	    "let workers run as root without a user (default off)" },
 	{ "index", set_index, 0, 0, 0, -1, "FILE...",
@@ -332,6 +336,7 @@ set_string(struct conf *cf, const struct directive *d, char **av, int ac,
 
 	(void)ac;
 	if (d->field == FIELD(user) || d->field == FIELD(group) ||
+	    d->field == FIELD(cgi_user) || d->field == FIELD(cgi_group) ||
 	    d->field == FIELD(status_path) || strcmp(av[0], "syslog") == 0 ||
 	    strcmp(av[0], "stderr") == 0 || strcmp(av[0], "off") == 0)
 		s = conf_strdup(cf, av[0]);
@@ -745,6 +750,27 @@ conf_finish(struct conf *cf, const char *where)
 	}
 	if (cf->group != NULL && cf->user == NULL) {
 		conf_error(where, "group", "needs a user directive too");
+		errors++;
+	}
+	if (cf->cgi_user != NULL && os_lookup_user(cf->cgi_user, &uid, &gid)
+	    == -1) {
+		conf_error(where, "cgi_user", "no such user \"%s\"",
+		    cf->cgi_user);
+		errors++;
+	}
+	if (cf->cgi_group != NULL && os_lookup_group(cf->cgi_group, &gid) ==
+	    -1) {
+		conf_error(where, "cgi_group", "no such group \"%s\"",
+		    cf->cgi_group);
+		errors++;
+	}
+	if (cf->cgi_group != NULL && cf->cgi_user == NULL) {
+		conf_error(where, "cgi_group", "needs a cgi_user directive too");
+		errors++;
+	}
+	if (cf->cgi_user != NULL && cf->user == NULL) {
+		conf_error(where, "cgi_user", "needs a user directive too (the "
+		    "workers' own identity)");
 		errors++;
 	}
 	if (conf_has_tls(cf) && (cf->tls_cert == NULL || cf->tls_key == NULL)) {

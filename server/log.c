@@ -122,6 +122,17 @@ log_reopen(const struct conf *cf)
 		log_warn("reopening log %s", failed);
 }
 
+/* A process that writes no access log lets go of it (the launcher). */
+void
+log_close_access(void)
+{
+	log_swap_fd(&lg.access_fd, -1);
+	if (lg.access_syslog != -1)
+		os_close(lg.access_syslog);
+	lg.access_syslog = -1;
+	lg.access_to = LOGT_OFF;
+}
+
 /* Master: the log files it has open, sent to a worker over its channel. */
 int
 log_send_fds(int chan)

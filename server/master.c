@@ -43,6 +43,10 @@ static struct {
 	int32_t				 pid;
 	uint32_t			 forks;		/* worker serials */
 	uint32_t			 log_epoch;
+	/* the CGI launcher (cgi_user), and whom it runs CGIs as */
+	pid_t				 launcher_pid;
+	int				 launcher_chan;	/* -1: none */
+	char				 launcher_id[2 * 64];
 	struct child			 children[SB_SLOTS];
 	struct listener			 listeners[CONF_LISTEN_MAX];
 	int				 fds[CONF_LISTEN_MAX];
@@ -179,7 +183,8 @@ worker_close_others(const struct child *self)
 
 /* In the child: becomes a worker and never returns. */
 static void
-worker_start(struct child *self, int slot, uint32_t serial, int chan)
+worker_start(struct child *self, int slot, uint32_t serial, int chan,
+    int cgi_chan)
 {
 	const struct conf	*cf = m.conf;
 	struct worker		 w;
@@ -188,8 +193,11 @@ worker_start(struct child *self, int slot, uint32_t serial, int chan)
 	log_set_role("worker");
 	os_signal_worker();
 	worker_close_others(self);
+	if (m.launcher_chan != -1)
+		os_close(m.launcher_chan);
 	memset(&w, 0, sizeof(w));
 	w.chan = chan;
+	w.cgi_chan = cgi_chan;
 	w.conf = cf;
 	w.sb = m.sb;
 	w.slot = &m.sb->slots[slot];
@@ -269,7 +277,7 @@ static int
 worker_spawn(void)
 {
 	struct child	*ch = NULL;
-	int		 slot, i, chan[2];
+	int		 slot, i, chan[2], cgi[2];
 	pid_t		 pid;
 
 	for (i = 0; i < SB_SLOTS && ch == NULL; i++)
@@ -283,20 +291,35 @@ worker_spawn(void)
 		log_warn("socketpair for a worker");
 		return -1;
 	}
+	/* With a launcher, a worker that got no channel to it gets a dead
+	 * one: its CGIs fail, they never run as the workers' user. */
+	cgi[0] = cgi[1] = -1;
+	if (m.launcher_id[0] != '\0' && (os_chan_pair(cgi) == -1 ||
+	    (m.launcher_chan != -1 &&
+	    cgi_launch_add(m.launcher_chan, cgi[1]) == -1)))
+		log_warn("a channel to the cgi launcher");
 	sb_slot_take(m.sb, slot, m.generation);
 	m.forks++;
-	if ((pid = os_fork()) == -1) {
+	pid = os_fork();
+	if (cgi[1] != -1)
+		os_close(cgi[1]);	/* the launcher's now, or nobody's */
+	if (pid == -1) {
 		log_warn("fork");
 		sb_slot_release(m.sb, slot);
 		os_close(chan[0]);
 		os_close(chan[1]);
+		if (cgi[0] != -1)
+			os_close(cgi[0]);
 		return -1;
 	}
 	if (pid == 0) {
 		ch->chan = chan[0];	/* closed by the child with the others */
-		worker_start(ch, slot, m.forks, chan[1]);
+		worker_start(ch, slot, m.forks, chan[1], m.launcher_id[0] ?
+		    cgi[0] : -1);
 	}
 	os_close(chan[1]);
+	if (cgi[0] != -1)
+		os_close(cgi[0]);
 	m.sb->slots[slot].pid = pid;
 	ch->pid = pid;
 	ch->slot = slot;
@@ -377,6 +400,122 @@ child_exited(struct child *ch, int status)
 	sb_publish();
 }
 
+
+/* "user:group" of the launcher cf wants; "" when CGIs run as workers. */
+static void
+launcher_identity(const struct conf *cf, char *out, size_t size)
+{
+	if (cf->cgi_user == NULL || !os_is_root())
+		out[0] = '\0';
+	else
+		snprintf(out, size, "%s:%s", cf->cgi_user,
+		    cf->cgi_group ? cf->cgi_group : "");
+}
+
+/*
+ * In the launcher's child: nothing of the master's it does not need. A
+ * CGI running as the same user could read the launcher's memory, so the
+ * TLS key and the scoreboard are gone before privileges drop.
+ */
+static void
+launcher_become(int chan)
+{
+	const struct conf	*cf = m.conf;
+	int			 i;
+
+	log_set_role("cgi launcher");
+	os_signal_worker();
+	for (i = 0; i < m.nlisten; i++)
+		os_close(m.fds[i]);
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0)
+			os_close(m.children[i].chan);
+	tls_release(m.tls);
+	m.tls = NULL;
+	os_shm_destroy(m.sb, sizeof(*m.sb));
+	m.sb = NULL;
+	log_close_access();
+	if (os_drop_privileges(cf->cgi_user, cf->cgi_group) == -1)
+		fatal("dropping privileges to %s", cf->cgi_user);
+	if (os_die_with_parent(m.pid) == -1)
+		fatal("master gone before the launcher started");
+	if (os_no_new_privs() == -1)
+		log_warn("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (os_child_subreaper() == -1)
+		log_debug("prctl(PR_SET_CHILD_SUBREAPER) failed");
+	cgi_launch_serve(chan);
+}
+
+/* Starts the launcher cf wants (none: CGIs run as the workers). */
+static int
+launcher_start(const struct conf *cf)
+{
+	int	 chan[2];
+	pid_t	 pid;
+
+	launcher_identity(cf, m.launcher_id, sizeof(m.launcher_id));
+	if (m.launcher_id[0] == '\0')
+		return 0;
+	if (os_chan_pair(chan) == -1) {
+		log_warn("socketpair for the cgi launcher");
+		return -1;
+	}
+	if ((pid = os_fork()) == -1) {
+		log_warn("fork of the cgi launcher");
+		os_close(chan[0]);
+		os_close(chan[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		os_close(chan[0]);
+		launcher_become(chan[1]);
+	}
+	os_close(chan[1]);
+	m.launcher_pid = pid;
+	m.launcher_chan = chan[0];
+	return 0;
+}
+
+/* The launcher goes; workers that hold its channel can run no CGI. */
+static void
+launcher_stop(void)
+{
+	if (m.launcher_pid > 0)
+		(void)os_kill(m.launcher_pid, SIGTERM);
+	if (m.launcher_chan != -1)
+		os_close(m.launcher_chan);
+	m.launcher_pid = 0;
+	m.launcher_chan = -1;
+}
+
+/* A new generation of workers takes over from the running one. */
+static void
+pool_renew(void)
+{
+	m.generation++;
+	sb_publish();
+	m.backoff_ms = 0;
+	m.respawn_at_ms = 0;
+	/* New workers first, so someone is always accepting. */
+	while (workers_current() < m.conf->workers && worker_spawn() == 0)
+		;
+	workers_signal(SIGTERM, true);
+}
+
+/* The launcher died: a new one, and workers with channels to it. */
+static void
+launcher_lost(int status)
+{
+	log_warnx("cgi launcher %d ended (status %d); starting another",
+	    m.launcher_pid, status);
+	m.launcher_pid = 0;
+	launcher_stop();
+	if (launcher_start(m.conf) == -1)
+		log_warnx("no cgi launcher: CGIs fail until a reload");
+	if (!m.stopping)
+		pool_renew();
+}
+
 static void
 reap(void)
 {
@@ -384,6 +523,10 @@ reap(void)
 	int	 status, i;
 
 	while (os_reap(&pid, &status) == 1) {
+		if (pid == m.launcher_pid) {
+			launcher_lost(status);
+			continue;
+		}
 		for (i = 0; i < SB_SLOTS; i++)
 			if (m.children[i].pid == pid) {
 				child_exited(&m.children[i], status);
@@ -398,6 +541,7 @@ reload(void)
 	struct conf		*cf;
 	struct tls_server	*tls;
 	const char		*failed;
+	char			 id[sizeof(m.launcher_id)];
 
 	log_info("reloading configuration");
 	if ((cf = conf_build(m.conf_path, m.ov, m.nov)) == NULL) {
@@ -416,16 +560,16 @@ reload(void)
 		log_warn("opening log %s of the new configuration", failed);
 	conf_free(m.conf);
 	m.conf = cf;
-	m.generation++;
-	sb_publish();
+	launcher_identity(cf, id, sizeof(id));
+	if (strcmp(id, m.launcher_id) != 0) {
+		launcher_stop();
+		if (launcher_start(cf) == -1)
+			log_warnx("no cgi launcher: CGIs fail until a reload");
+	}
 	m.sb->reloads++;
-	m.backoff_ms = 0;
-	m.respawn_at_ms = 0;
-	/* New workers first, so someone is always accepting. */
-	while (workers_current() < m.conf->workers && worker_spawn() == 0)
-		;
-	workers_signal(SIGTERM, true);
+	pool_renew();
 }
+
 
 /* USR1: every worker gets the files the master just reopened. */
 static void
@@ -482,8 +626,10 @@ master_loop(void)
 		}
 		wake = OS_NO_DEADLINE;
 		if (m.stopping) {
-			if (workers_alive() == 0)
+			if (workers_alive() == 0) {
+				launcher_stop();
 				return 0;
+			}
 			if (os_now_ms() >= m.stop_deadline_ms) {
 				workers_signal(SIGKILL, false);
 				wake = os_now_ms() + 100;
@@ -530,6 +676,10 @@ master_run(struct conf *cf, const char *conf_path,
 	}
 	if (listeners_apply(cf) == -1)
 		return 1;
+	if (cf->cgi_user != NULL && !os_is_root()) {
+		fprintf(stderr, "porch: cgi_user needs porch started as root\n");
+		return 1;
+	}
 	if ((m.sb = sb_create()) == NULL) {
 		log_warn("scoreboard");
 		return 1;
@@ -544,6 +694,9 @@ master_run(struct conf *cf, const char *conf_path,
 		return 1;
 	}
 	os_signal_master();
+	m.launcher_chan = -1;
+	if (launcher_start(cf) == -1)
+		return 1;
 	conf_errors_to_log();
 	m.generation = 1;
 	sb_publish();

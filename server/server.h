@@ -132,6 +132,7 @@ struct conf {
 	char			 root_abs[CONN_PATH_MAX];	/* resolved */
 	unsigned		 workers;
 	const char		*user, *group;
+	const char		*cgi_user, *cgi_group;	/* the launcher's */
 	bool			 allow_root;
 	const char		*index[CONF_INDEX_MAX];
 	size_t			 nindex;
@@ -317,6 +318,7 @@ struct worker {
 	int			 nlisten;
 	int			 accept_fd;
 	int			 chan;		/* to the master */
+	int			 cgi_chan;	/* to the launcher, or -1 */
 	int			 rootfd;
 	/* buffers, allocated once by worker_buffers */
 	char			*inbuf;		/* heads, and bodies behind */
@@ -366,6 +368,7 @@ void	 log_init(const char *progname, bool foreground);
 int	 log_open(const struct conf *, const char **failed);
 void	 log_reopen(const struct conf *);
 int	 log_send_fds(int chan);
+void	 log_close_access(void);
 void	 log_take_fds(int chan);
 void	 log_set_role(const char *);
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

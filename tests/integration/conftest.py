@@ -95,6 +95,9 @@ class Porch:
         self.write_conf(lines)
         self.args = list(args)
         self.nworkers = self.configured_workers(lines, self.args)
+        # with cgi_user (and root), the master has a CGI launcher too
+        self.nlaunchers = 1 if os.geteuid() == 0 and any(
+            l.split()[:1] == ["cgi_user"] for l in lines) else 0
         self.proc = None
         self.start(wait)
 
@@ -155,9 +158,11 @@ class Porch:
 
     def pool_settled(self):
         """Exactly the configured workers, each waiting in accept: no old
-        generation finishing, no worker still starting or serving."""
+        generation finishing, no worker still starting or serving (and
+        the CGI launcher, when there is one)."""
         states = self.worker_states()
-        return len(states) == self.nworkers and all(states.values())
+        return len(states) == self.nworkers + self.nlaunchers and \
+            sum(states.values()) == self.nworkers
 
     def wait_settled(self, timeout=10 * SLOW, what="the pool to settle"):
         """After a reload, a killed worker or a load: waits until the pool

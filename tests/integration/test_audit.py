@@ -574,3 +574,99 @@ def test_a_directory_swapped_for_a_symlink_cannot_run_outside(porch, docroot,
     assert not marker.exists(), "a script outside the root ran"
     assert (200, b"out\n") not in seen
     assert (200, b"in\n") in seen
+
+
+# ---- 13. CGIs run as the workers' user (low) ----------------------------------
+
+WHO_CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+echo "uid=$(id -u)"
+kill -0 $QUERY_STRING 2>/dev/null; echo "signal=$?"
+echo "body=$(cat | wc -c)"
+"""
+
+DAEMON = pwd.getpwnam("daemon")
+
+
+def who(p, worker, body=b""):
+    r = exchange(p, get(path="/cgi-bin/who?%d" % worker, method="POST",
+                        extra="Content-Length: %d\r\nConnection: close\r\n"
+                        % len(body)) + body)[0]
+    assert r.status == 200, r
+    return dict(line.split("=", 1) for line in r.body.decode().split())
+
+
+def workers_as(p, uid):
+    return [w for w in p.workers() if os.stat("/proc/%d" % w).st_uid == uid]
+
+
+@root_only
+def test_cgi_user_keeps_cgis_away_from_the_workers(audited, world_tmp):
+    """Finding 13: CGIs ran as the workers' user, so a CGI could signal the
+    workers (and read what they read). With cgi_user they run as another
+    user, started by a launcher of that identity: they cannot signal a
+    worker, and still get their body and answer as before."""
+    write_exec(os.path.join(world_tmp, "www", "cgi-bin", "who"), WHO_CGI)
+    p = audited(["cgi_user daemon"])
+    worker = workers_as(p, NOBODY.pw_uid)[0]
+    got = who(p, worker, b"x" * 70000)
+    assert got == {"uid": str(DAEMON.pw_uid), "signal": "1",
+                   "body": "70000"}, got
+    launcher = workers_as(p, DAEMON.pw_uid)
+    assert len(launcher) == 1, "one launcher, as daemon"
+    # without cgi_user, the same script could signal the worker
+    q = audited()
+    worker = workers_as(q, NOBODY.pw_uid)[0]
+    assert who(q, worker) == {"uid": str(NOBODY.pw_uid), "signal": "0",
+                              "body": "0"}
+
+
+@root_only
+def test_cgi_user_scripts_are_still_timed_out_and_killed(audited, world_tmp):
+    write_exec(os.path.join(world_tmp, "www", "cgi-bin", "hang"),
+               "#!/bin/sh\nexec sleep 47\n")
+    p = audited(["cgi_user daemon", "cgi_timeout 1"])
+    r = exchange(p, get(path="/cgi-bin/hang",
+                        extra="Connection: close\r\n"), timeout=15 * SLOW)[0]
+    assert r.status == 504
+
+    def sleeping():
+        out = []
+        for d in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if f.read() == b"sleep\x0047\x00":
+                        out.append(d)
+            except OSError:
+                pass
+        return out
+    wait_for(lambda: not sleeping(), 5 * SLOW, "the script killed")
+
+
+@root_only
+def test_a_killed_launcher_is_replaced_with_the_pool(audited, world_tmp):
+    """The launcher holds each worker's way to run CGIs: when it dies, the
+    master starts another and a new generation of workers with it."""
+    write_exec(os.path.join(world_tmp, "www", "cgi-bin", "who"), WHO_CGI)
+    p = audited(["cgi_user daemon"])
+    launcher = workers_as(p, DAEMON.pw_uid)[0]
+    os.kill(launcher, signal.SIGKILL)
+    wait_for(lambda: workers_as(p, DAEMON.pw_uid) not in ([], [launcher])
+             and len(workers_as(p, NOBODY.pw_uid)) == 2 and
+             all(p.worker_states().get(w) for w in
+                 workers_as(p, NOBODY.pw_uid)),
+             10 * SLOW, "a new launcher and pool")
+    worker = workers_as(p, NOBODY.pw_uid)[0]
+    assert who(p, worker)["uid"] == str(DAEMON.pw_uid)
+    assert "cgi launcher %d ended" % launcher in p.log()
+
+
+def test_cgi_user_needs_a_known_user(tmp_path, docroot):
+    conf = tmp_path / "porch.conf"
+    conf.write_text("listen 127.0.0.1:1\nroot %s\nuser nobody\n"
+                    "cgi_user no-such-user-here\n" % docroot)
+    cmd = [PORCH_BIN, "-t", "-c", str(conf)]
+    r = subprocess.run(([PORCH_QEMU] + cmd) if PORCH_QEMU else cmd,
+                       capture_output=True, text=True, timeout=10 * SLOW)
+    assert r.returncode == 1
+    assert 'cgi_user: no such user "no-such-user-here"' in r.stderr
