@@ -96,6 +96,23 @@ http_path_decode(struct str raw, char *out, size_t outsize, int *status)
 	return (int)len;
 }
 
+/*
+ * The length of prefix when path is under it, else 0: "/admin" covers
+ * "/admin" and "/admin/x", not "/administer"; "/admin/" and "/" cover
+ * what starts with them. The length lets callers pick the longest.
+ */
+size_t
+http_path_under(const char *path, const char *prefix)
+{
+	size_t	 n = strlen(prefix);
+
+	if (n == 0 || strncmp(path, prefix, n) != 0)
+		return 0;
+	if (prefix[n - 1] != '/' && path[n] != '\0' && path[n] != '/')
+		return 0;
+	return n;
+}
+
 /* True when a segment starts with '.': dotfiles are never served. */
 bool
 http_path_has_dotfile(const char *path)
@@ -128,6 +145,40 @@ http_path_encode(const char *path, char *out, size_t size)
 		c = (unsigned char)*path;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || strchr(keep, c) != NULL) {
+			if (n + 2 > size)
+				return -1;
+			out[n++] = (char)c;
+			continue;
+		}
+		if (n + 4 > size)
+			return -1;
+		out[n++] = '%';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	if (n + 1 > size)
+		return -1;
+	out[n] = '\0';
+	return (int)n;
+}
+
+/*
+ * Bytes of s as a URI component (a query parameter's value): all but RFC
+ * 3986's unreserved characters percent-encoded. Its length, or -1 when
+ * it does not fit in size (NUL included).
+ */
+int
+http_encode_component(const char *s, size_t len, char *out, size_t size)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 n = 0, i;
+	unsigned char		 c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
 			if (n + 2 > size)
 				return -1;
 			out[n++] = (char)c;

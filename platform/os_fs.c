@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -454,4 +455,49 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * The entries of the directory open as dirfd (a copy is read, dirfd
+ * stays as it is): names not starting with '.', with their size, mtime
+ * and whether each is a directory (symlinks as they are, not followed).
+ * At most max; *more says some were left out. The count, or -1.
+ */
+ssize_t
+os_dir_list(int dirfd, struct os_dirent *ents, size_t max, bool *more)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 n = 0;
+	int		 fd, saved;
+
+	*more = false;
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(ents[0].name))
+			continue;
+		if (n == max) {
+			*more = true;
+			break;
+		}
+		if (fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;	/* gone since readdir */
+		memcpy(ents[n].name, de->d_name, strlen(de->d_name) + 1);
+		ents[n].size = (uint64_t)sb.st_size;
+		ents[n].mtime = (int64_t)sb.st_mtime;
+		ents[n].is_dir = S_ISDIR(sb.st_mode);
+		n++;
+	}
+	closedir(d);
+	return (ssize_t)n;
 }

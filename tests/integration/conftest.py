@@ -446,6 +446,13 @@ def read_response(sock, head_request=False, timeout=5 * SLOW):
     return parse_responses(head + rest[:need], head_only=(0,) if head_request else ())[0]
 
 
+def crypt_hash(password, flag="-6"):
+    """A crypt(3) hash of password, as a password file holds it."""
+    r = subprocess.run(["openssl", "passwd", flag, password],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
 def install_cgi(docroot, name, text):
     """Writes an executable script into the docroot's cgi-bin/."""
     d = os.path.join(docroot, "cgi-bin")

@@ -5,13 +5,12 @@ import base64
 import os
 import re
 import socket
-import subprocess
 import time
 import warnings
 
 import pytest
 
-from conftest import SLOW, get, parse_responses, read_response, recv_until_close
+from conftest import SLOW, crypt_hash, get, parse_responses, read_response, recv_until_close
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -22,9 +21,7 @@ with warnings.catch_warnings():
 
 
 def openssl_hash(flag, password):
-    r = subprocess.run(["openssl", "passwd", flag, password],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip()
+    return crypt_hash(password, flag)
 
 
 def bcrypt_hash(password):

@@ -190,6 +190,42 @@ test_fields(void)
 }
 
 static void
+test_session_hidden(void)
+{
+	static const char *const f[] = { "Host: a",
+	    "Cookie: theme=dark; porch_session=0123456789abcdef0123456789abcdef;"
+	    " lang=en", "X-CSRF-Token: 0123456789abcdef0123456789abcdef", NULL };
+	static const char *const only[] = { "Host: a",
+	    "Cookie: porch_session=0123456789abcdef0123456789abcdef", NULL };
+	struct cgi_env_input	 in;
+	int			 status;
+
+	set_fields(f);
+	in = input();
+	in.remote_user = "admin";
+	in.auth_type = "Cookie";
+	in.hide_cookie = "porch_session";
+	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
+	    > 0);
+	CHECK_ENV("AUTH_TYPE", "Cookie");
+	CHECK_ENV("REMOTE_USER", "admin");
+	CHECK_ENV("HTTP_COOKIE", "theme=dark; lang=en");
+	CHECK_ENV("HTTP_X_CSRF_TOKEN", NULL);
+	set_fields(only);
+	in = input();
+	in.hide_cookie = "porch_session";
+	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
+	    > 0);
+	CHECK_ENV("HTTP_COOKIE", NULL);
+	/* without sessions the cookie is the script's business */
+	in.hide_cookie = NULL;
+	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
+	    > 0);
+	CHECK_ENV("HTTP_COOKIE",
+	    "porch_session=0123456789abcdef0123456789abcdef");
+}
+
+static void
 test_ambiguous_names(void)
 {
 	static const char *const f[] = { "Host: a", "X-Foo: 1", "X_Foo: 2",
@@ -226,6 +262,7 @@ main(int argc, char **argv)
 	test_meta_variables();
 	test_optional_variables();
 	test_fields();
+	test_session_hidden();
 	test_ambiguous_names();
 	test_full();
 	return unit_summary();
