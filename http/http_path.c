@@ -126,25 +126,23 @@ http_path_has_dotfile(const char *path)
 }
 
 /*
- * A decoded, normalised path (from http_path_decode) percent-encoded for a
- * Location: every byte but RFC 3986's unreserved, sub-delims, ':', '@'
- * and '/' is escaped, so "/\host" or a space can never be read as
- * anything but a path, and since the path has no empty segment the result
- * starts with exactly one '/'. Returns its length, or -1 when it does not
- * fit in size (NUL included).
+ * len bytes of s percent-encoded into out (NUL-terminated): ASCII letters,
+ * digits and the bytes of keep stay, every other byte is escaped. Its
+ * length, or -1 when it does not fit in size.
  */
-int
-http_path_encode(const char *path, char *out, size_t size)
+static int
+http_encode(const char *s, size_t len, const char *keep, char *out,
+    size_t size)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	static const char	 keep[] = "-._~!$&'()*+,;=:@/";
-	size_t			 n = 0;
+	size_t			 n = 0, i;
 	unsigned char		 c;
 
-	for (; *path != '\0'; path++) {
-		c = (unsigned char)*path;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(keep, c) != NULL) {
+		    (c >= '0' && c <= '9') || (c != '\0' &&
+		    strchr(keep, c) != NULL)) {
 			if (n + 2 > size)
 				return -1;
 			out[n++] = (char)c;
@@ -163,6 +161,21 @@ http_path_encode(const char *path, char *out, size_t size)
 }
 
 /*
+ * A decoded, normalised path (from http_path_decode) percent-encoded for a
+ * Location: every byte but RFC 3986's unreserved, sub-delims, ':', '@'
+ * and '/' is escaped, so "/\host" or a space can never be read as
+ * anything but a path, and since the path has no empty segment the result
+ * starts with exactly one '/'. Returns its length, or -1 when it does not
+ * fit in size (NUL included).
+ */
+int
+http_path_encode(const char *path, char *out, size_t size)
+{
+	return http_encode(path, strlen(path), "-._~!$&'()*+,;=:@/", out,
+	    size);
+}
+
+/*
  * Bytes of s as a URI component (a query parameter's value): all but RFC
  * 3986's unreserved characters percent-encoded. Its length, or -1 when
  * it does not fit in size (NUL included).
@@ -170,28 +183,5 @@ http_path_encode(const char *path, char *out, size_t size)
 int
 http_encode_component(const char *s, size_t len, char *out, size_t size)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 n = 0, i;
-	unsigned char		 c;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			if (n + 2 > size)
-				return -1;
-			out[n++] = (char)c;
-			continue;
-		}
-		if (n + 4 > size)
-			return -1;
-		out[n++] = '%';
-		out[n++] = hex[c >> 4];
-		out[n++] = hex[c & 15];
-	}
-	if (n + 1 > size)
-		return -1;
-	out[n] = '\0';
-	return (int)n;
+	return http_encode(s, len, "-._~", out, size);
 }

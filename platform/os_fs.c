@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "os_internal.h"
 
 /* struct open_how and RESOLVE_* of <linux/openat2.h>, which musl lacks. */
 struct porch_open_how {
@@ -223,7 +224,7 @@ int
 os_open_log(const char *path)
 {
 	struct stat	 sb;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK |
 	    O_NOFOLLOW | O_NOCTTY, 0640);
@@ -237,10 +238,7 @@ os_open_log(const char *path)
 	}
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(fd, -1);
 }
 
 int
@@ -278,14 +276,12 @@ os_read_small_file(const char *path, char *buf, size_t size,
     struct os_stat *st)
 {
 	ssize_t	 n;
-	int	 fd, saved;
+	int	 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return -1;
 	n = os_read_small_fd(fd, buf, size, st);
-	saved = errno;
-	close(fd);
-	errno = saved;
+	os_close_keep_errno(fd, 0);
 	return n;
 }
 
@@ -324,7 +320,7 @@ int
 os_open_read(const char *path)
 {
 	struct stat	 sb;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 	    O_NOFOLLOW);
@@ -338,25 +334,19 @@ os_open_read(const char *path)
 	}
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(fd, -1);
 }
 
 /* stat() by name, for caches keyed on a file's identity. */
 int
 os_stat_path(const char *path, struct os_stat *st)
 {
-	int	 fd, rc, saved;
+	int	 fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return -1;
 	rc = os_fstat(fd, st);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
+	return os_close_keep_errno(fd, rc);
 }
 
 /* The absolute, symlink-free form of path, into out. */
@@ -470,18 +460,14 @@ os_dir_list(int dirfd, struct os_dirent *ents, size_t max, bool *more)
 	struct stat	 sb;
 	DIR		*d;
 	size_t		 n = 0;
-	int		 fd, saved;
+	int		 fd;
 
 	*more = false;
 	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if ((d = fdopendir(fd)) == NULL)
+		return os_close_keep_errno(fd, -1);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    strlen(de->d_name) >= sizeof(ents[0].name))

@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from conftest import (SLOW, exchange, free_port, install_cgi,
-                      parse_responses, recv_until_close)
+                      parse_responses, recv_until_close, refused_before_body)
 
 UPLOAD_CGI = """#!/bin/sh
 n=$(wc -c)
@@ -60,15 +60,11 @@ def test_body_limit_per_prefix(limited):
 
 
 def test_body_limit_is_413_from_the_head_before_any_body(limited):
-    with limited.connect() as s:
-        s.sendall(b"POST /cgi-bin/upload.cgi HTTP/1.1\r\nHost: a\r\n"
-                  b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
-                  % (5 * 1024 * 1024))
-        s.settimeout(3 * SLOW)
-        raw = recv_until_close(s)
-    assert b"100 Continue" not in raw
-    r = parse_responses(raw)[0]
-    assert r.status == 413 and r.header("Connection") == "close"
+    r = refused_before_body(limited, b"POST /cgi-bin/upload.cgi HTTP/1.1\r\n"
+                            b"Host: a\r\nContent-Length: %d\r\n"
+                            b"Expect: 100-continue\r\n\r\n"
+                            % (5 * 1024 * 1024))
+    assert r.status == 413
 
 
 def test_body_limit_holds_for_chunked_bodies(limited):
