@@ -19,6 +19,8 @@
 #endif
 
 #define MASTER_STABLE_MS	10000	/* a worker this old resets back-off */
+#define MASTER_HANDOVER_MS	10000	/* longest a reload keeps the old pool */
+#define MASTER_HANDOVER_POLL_MS	10	/* how often it looks at the new one */
 
 struct child {
 	int32_t		 pid;		/* 0: unused entry */
@@ -54,6 +56,9 @@ static struct {
 	int				 nlisten;
 	struct tls_server		*tls;
 	uint32_t			 generation;
+	/* the last generation seen serving: kept until the next one is */
+	uint32_t			 serving;
+	int64_t				 handover_deadline_ms;
 	int64_t				 backoff_ms;
 	int64_t				 respawn_at_ms;
 	int64_t				 last_crash_ms;
@@ -358,13 +363,12 @@ workers_alive(void)
 }
 
 static void
-workers_signal(int sig, bool old_only)
+workers_signal(int sig)
 {
 	int	 i;
 
 	for (i = 0; i < SB_SLOTS; i++)
-		if (m.children[i].pid != 0 && (!old_only ||
-		    m.children[i].generation != m.generation))
+		if (m.children[i].pid != 0)
 			(void)os_kill(m.children[i].pid, sig);
 }
 
@@ -490,7 +494,50 @@ launcher_stop(void)
 	m.launcher_chan = -1;
 }
 
-/* A new generation of workers takes over from the running one. */
+/*
+ * True when every worker of the current generation has started serving
+ * (left SB_STARTING). The state is a worker's word, read from our own
+ * table's slot index: a worker that lies only keeps the old pool up to
+ * MASTER_HANDOVER_MS longer.
+ */
+static bool
+generation_ready(void)
+{
+	unsigned	 n = 0;
+	int		 i;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (m.children[i].pid == 0 ||
+		    m.children[i].generation != m.generation)
+			continue;
+		if (!sb_slot_started(m.sb, m.children[i].slot))
+			return false;
+		n++;
+	}
+	return n >= m.conf->workers;
+}
+
+/* Generations older than the current one end (SIGTERM): except, with
+ * keep_serving, the one still serving until the current one is ready. */
+static void
+generations_retire(bool keep_serving)
+{
+	int	 i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (m.children[i].pid != 0 &&
+		    m.children[i].generation != m.generation &&
+		    !(keep_serving && m.children[i].generation == m.serving))
+			(void)os_kill(m.children[i].pid, SIGTERM);
+}
+
+/*
+ * A new generation of workers takes over from the running one, which
+ * serves until the new workers do (a worker under qemu, or on a slow
+ * board, takes a while to start): reloads in a row never leave the
+ * listeners without a worker in accept. A generation that never became
+ * ready is replaced at once.
+ */
 static void
 pool_renew(void)
 {
@@ -498,10 +545,24 @@ pool_renew(void)
 	sb_publish();
 	m.backoff_ms = 0;
 	m.respawn_at_ms = 0;
-	/* New workers first, so someone is always accepting. */
 	while (workers_current() < m.conf->workers && worker_spawn() == 0)
 		;
-	workers_signal(SIGTERM, true);
+	generations_retire(true);
+	m.handover_deadline_ms = os_now_ms() + MASTER_HANDOVER_MS;
+}
+
+/* In the master's loop: 0, or when to look again. */
+static int64_t
+pool_handover(void)
+{
+	if (m.serving == m.generation)
+		return OS_NO_DEADLINE;
+	if (generation_ready() || os_now_ms() >= m.handover_deadline_ms) {
+		m.serving = m.generation;
+		generations_retire(false);
+		return OS_NO_DEADLINE;
+	}
+	return os_now_ms() + MASTER_HANDOVER_POLL_MS;
 }
 
 /* The launcher died: a new one, and workers with channels to it. */
@@ -593,7 +654,7 @@ stop_begin(void)
 	m.stopping = true;
 	sb_publish();
 	m.stop_deadline_ms = os_now_ms() + (int64_t)m.conf->stop_timeout * 1000;
-	workers_signal(SIGTERM, false);
+	workers_signal(SIGTERM);
 }
 
 static int
@@ -610,7 +671,7 @@ master_loop(void)
 			log_info("stopping now");
 			m.stopping = true;
 			sb_publish();
-			workers_signal(SIGKILL, false);
+			workers_signal(SIGKILL);
 			m.stop_deadline_ms = os_now_ms();
 		} else if ((sigs & OS_SIG_TERM) && !m.stopping)
 			stop_begin();
@@ -621,19 +682,21 @@ master_loop(void)
 			logs_hand_over();
 			m.log_epoch++;
 			sb_publish();
-			workers_signal(SIGUSR1, false);
+			workers_signal(SIGUSR1);
 			/* After the epoch moved: whoever reads this line knows
 			 * every worker writes to the new files from now on. */
 			log_info("logs reopened");
 		}
 		wake = OS_NO_DEADLINE;
+		if (!m.stopping)
+			wake = pool_handover();
 		if (m.stopping) {
 			if (workers_alive() == 0) {
 				launcher_stop();
 				return 0;
 			}
 			if (os_now_ms() >= m.stop_deadline_ms) {
-				workers_signal(SIGKILL, false);
+				workers_signal(SIGKILL);
 				wake = os_now_ms() + 100;
 			} else
 				wake = m.stop_deadline_ms;
@@ -641,7 +704,8 @@ master_loop(void)
 			if (os_now_ms() >= m.respawn_at_ms &&
 			    worker_spawn() == -1)
 				m.respawn_at_ms = os_now_ms() + BACKOFF_MIN_MS;
-			if (workers_current() < m.conf->workers)
+			if (workers_current() < m.conf->workers &&
+			    m.respawn_at_ms < wake)
 				wake = m.respawn_at_ms > os_now_ms() ?
 				    m.respawn_at_ms : os_now_ms();
 		}
@@ -700,7 +764,7 @@ master_run(struct conf *cf, const char *conf_path,
 	if (launcher_start(cf) == -1)
 		return 1;
 	conf_errors_to_log();
-	m.generation = 1;
+	m.generation = m.serving = 1;
 	sb_publish();
 	log_set_role("master");
 	log_info("porch %s started, %u workers", PORCH_VERSION, cf->workers);

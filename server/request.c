@@ -123,13 +123,15 @@ request_host_part(struct str h)
 {
 	const char	*end;
 
-	if (h.len > 0 && h.p[0] == '[') {
+	if (h.len == 0)
+		return h;
+	if (h.p[0] == '[') {
 		end = memchr(h.p, ']', h.len);
 		h.len = end ? (size_t)(end - h.p + 1) : h.len;
 	} else if ((end = memchr(h.p, ':', h.len)) != NULL)
 		h.len = (size_t)(end - h.p);
 	if (h.len > 0 && h.p[h.len - 1] == '.')
-		h.len--;		/* "router.lan." is "router.lan" */
+		h.len--;	/* "router.lan." is "router.lan" */
 	return h;
 }
 
@@ -141,12 +143,13 @@ static int
 request_host_allowed(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
-	struct str		 h = request_host_part(r->fr.host);
+	struct str		 h;
 	char			 addr[OS_ADDR_TEXT + 2];
 	size_t			 i;
 
 	if (cf->nserver_name == 0 || r->fr.host.len == 0)
 		return 0;		/* no list, or HTTP/1.0 without Host */
+	h = request_host_part(r->fr.host);
 	for (i = 0; i < cf->nserver_name; i++)
 		if (str_eq_nocase(h, cf->server_name[i]))
 			return 0;

@@ -58,6 +58,21 @@ sb_slot_release(struct scoreboard *sb, int i)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Master: whether the worker of slot i has started serving (left
+ * SB_STARTING). A hint only: it decides when an old pool may go.
+ */
+bool
+sb_slot_started(const struct scoreboard *sb, int i)
+{
+	uint32_t	 st;
+
+	if (i < 0 || i >= SB_SLOTS)
+		return false;
+	st = *(const volatile uint32_t *)&sb->slots[i].state;
+	return st != SB_FREE && st != SB_STARTING;
+}
+
 void
 sb_set_state(struct sb_slot *s, enum sb_state st)
 {

@@ -603,6 +603,7 @@ struct scoreboard *sb_create(void);
 void	 sb_slot_take(struct scoreboard *, int, uint32_t generation);
 void	 sb_slot_release(struct scoreboard *, int);
 void	 sb_set_state(struct sb_slot *, enum sb_state);
+bool	 sb_slot_started(const struct scoreboard *, int slot);
 void	 sb_count_response(struct sb_slot *, int status, uint64_t bytes);
 unsigned sb_idle_workers(const struct scoreboard *);
 void	 sb_request_id(const struct scoreboard *, uint32_t serial, uint64_t,
