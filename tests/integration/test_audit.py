@@ -650,12 +650,15 @@ def test_a_killed_launcher_is_replaced_with_the_pool(audited, world_tmp):
     write_exec(os.path.join(world_tmp, "www", "cgi-bin", "who"), WHO_CGI)
     p = audited(["cgi_user daemon"])
     launcher = workers_as(p, DAEMON.pw_uid)[0]
+    old = set(workers_as(p, NOBODY.pw_uid))
     os.kill(launcher, signal.SIGKILL)
-    wait_for(lambda: workers_as(p, DAEMON.pw_uid) not in ([], [launcher])
-             and len(workers_as(p, NOBODY.pw_uid)) == 2 and
-             all(p.worker_states().get(w) for w in
-                 workers_as(p, NOBODY.pw_uid)),
-             10 * SLOW, "a new launcher and pool")
+
+    def renewed():
+        pool = workers_as(p, NOBODY.pw_uid)
+        return workers_as(p, DAEMON.pw_uid) not in ([], [launcher]) and \
+            len(pool) == 2 and not old & set(pool) and \
+            all(p.worker_states().get(w) for w in pool)
+    wait_for(renewed, 10 * SLOW, "a new launcher and pool")
     worker = workers_as(p, NOBODY.pw_uid)[0]
     assert who(p, worker)["uid"] == str(DAEMON.pw_uid)
     assert "cgi launcher %d ended" % launcher in p.log()
