@@ -86,6 +86,7 @@ cgi_deadline(struct relay *x)
 static void
 stdin_close(struct relay *x)
 {
+	x->r->body.reading = false;	/* what it did not read is skipped */
 	if (x->p.in != -1) {
 		os_close(x->p.in);
 		x->p.in = -1;
@@ -504,7 +505,9 @@ cgi_relay(struct conn *c, struct request *r, const char *script, int fd,
 		return resp_error(c, r, errno == EACCES ? 403 : 500);
 	}
 	x.cgi_deadline = cgi_deadline(&x);
+	r->body.reading = !r->body.done;
 	relay_loop(&x);
+	r->body.reading = false;
 	/* Killed when it failed, or still runs with its stdin open (it
 	 * would wait for a body that will not come). */
 	if (x.end != RELAY_OK || !x.out_eof ||

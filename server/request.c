@@ -320,6 +320,10 @@ request_end(struct conn *c, struct request *r, uint64_t bytes_before)
 	sb_count_response(c->w->slot, r->status, c->io.bytes_out -
 	    bytes_before);
 	log_access(c, r);
+	/* The head said keep-alive while the handler read on: what it left
+	 * of the body is skipped now, or the connection closes. */
+	if (r->keepalive && !r->body.done && conn_body_discard(c, r) == -1)
+		r->keepalive = false;
 	if (!r->keepalive) {
 		c->closing = true;
 		if (!r->body.done)

@@ -227,7 +227,11 @@ resp_keepalive(struct conn *c, struct request *r)
 		return false;
 	if (c->nreq >= cf->keepalive_requests || cf->keepalive_timeout == 0)
 		return false;
-	if (!r->body.done && conn_body_discard(c, r) == -1) {
+	/* A handler done with the body: the rest is skipped now, if it has
+	 * arrived. One that reads on (a CGI that answered first) has it
+	 * skipped after the answer (request_end). */
+	if (!r->body.done && !r->body.reading &&
+	    conn_body_discard(c, r) == -1) {
 		c->linger = true;	/* the body may still be arriving */
 		return false;
 	}

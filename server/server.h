@@ -251,6 +251,7 @@ struct body {
 	int64_t			 deadline_ms;	/* no progress by then: 408 */
 	size_t			 progress;	/* bytes since it last moved */
 	bool			 continue_sent;	/* 100 Continue */
+	bool			 reading;	/* the handler reads on (a CGI) */
 	bool			 done;		/* all read, or none to read */
 	int			 error;		/* 400, 408, 413; 499 gone */
 };

@@ -412,6 +412,30 @@ def exchange(server, data, timeout=5 * SLOW, head_only=()):
     return parse_responses(raw, head_only)
 
 
+def chunked_length(sock, rest):
+    """Reads until the chunked body at the start of rest is complete;
+    (its length on the wire, the bytes read)."""
+    pos = 0
+    while True:
+        while b"\r\n" not in rest[pos:]:
+            b = sock.recv(65536)
+            if not b:
+                raise ConnectionError("closed mid-chunk")
+            rest += b
+        eol = rest.index(b"\r\n", pos)
+        size = int(rest[pos:eol].split(b";")[0], 16)
+        pos = eol + 2 + size + 2
+        if size == 0:               # no trailers from porch
+            pos = eol + 4
+        while len(rest) < pos:
+            b = sock.recv(65536)
+            if not b:
+                raise ConnectionError("closed mid-chunk")
+            rest += b
+        if size == 0:
+            return pos, rest
+
+
 def read_response(sock, head_request=False, timeout=5 * SLOW):
     """Reads exactly one response from a keep-alive connection."""
     sock.settimeout(timeout)
@@ -428,6 +452,10 @@ def read_response(sock, head_request=False, timeout=5 * SLOW):
     status = int(head[9:12])
     if head_request or status in (204, 304) or 100 <= status < 200:
         need = 0
+    elif re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+        need = chunked_length(sock, rest)
+        rest = need[1]
+        need = need[0]
     else:
         need = int(m.group(1)) if m else None
     if need is None:
