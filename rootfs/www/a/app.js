@@ -33,6 +33,7 @@
 	}
 
 	let token = null;
+	let currentUser = 'admin';
 
 	async function request(method, url, opts = {}) {
 		const headers = { Accept: 'application/json' };
@@ -95,7 +96,21 @@
 		const s = await request('POST', API_SESSION,
 		    { json: { user, password } });
 		token = s.csrf;
+		currentUser = s.user || user;
 		return s;
+	}
+
+	/* porch ends every session when the password file changes: the new
+	 * password opens a new one at once, for this tab (the others must log
+	 * in again, as they should after a password change). */
+	async function changePassword(old, nw) {
+		await send('POST', API + 'password', { old, new: nw });
+		token = null;
+		try {
+			await login(currentUser, nw);
+		} catch (e) {
+			/* the change stands; the next request says why */
+		}
 	}
 
 	const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -249,6 +264,8 @@
 		}
 		banner(null);
 		showHost(s.hostname);
+		if (s.user)
+			currentUser = s.user;
 		return s;
 	}
 
@@ -333,6 +350,7 @@
 			say($('login-msg'), 'Logging in…');
 			try {
 				await login(user, pw);
+				currentUser = user;
 				oldPassword = pw;
 				$('login-password').value = '';
 				say($('login-msg'), '');
@@ -368,8 +386,7 @@
 			}
 			$('change-submit').disabled = true;
 			try {
-				await send('POST', API + 'password',
-				    { old, new: n1 });
+				await changePassword(old, n1);
 				oldPassword = null;
 				say(m, 'Password changed.', 'ok');
 				go();
@@ -564,8 +581,7 @@
 			$('pw-submit').disabled = true;
 			say(m, 'Changing…');
 			try {
-				await send('POST', API + 'password',
-				    { old, new: n1 });
+				await changePassword(old, n1);
 				for (const id of ['pw-old', 'pw-new', 'pw-new2'])
 					$(id).value = '';
 				say(m, 'Password changed.', 'ok');
