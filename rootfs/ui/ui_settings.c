@@ -69,7 +69,8 @@ ui_hostname(struct ui_req *r)
 		    "ending with a hyphen, and not only digits.");
 		return -1;
 	}
-	snprintf(line, sizeof(line), "%s\n", v[0]);
+	memcpy(line, v[0], len);	/* len <= UI_HOSTNAME_MAX: checked */
+	line[len] = '\n';
 	if (ui_write_file("/etc/hostname", line, len + 1, 0644) == -1) {
 		ui_log("cannot save the hostname: %s", strerror(errno));
 		ui_error(500, "The device could not save the hostname.");
