@@ -6,6 +6,7 @@
 #				assets and the CGI program /cgi-bin/ui
 #				(host: the make-run build, -DUI_DEV)
 #	make ui-unit		unit tests of the CGI's parsers (ASan, UBSan)
+#	make ui-fuzz		libFuzzer over those parsers (FUZZ_SECONDS)
 #	make ui-test		browser (Playwright + Chromium) and curl
 #				tests against make run's configuration
 
@@ -48,3 +49,20 @@ ui-unit: $(UI_UNIT_BIN)
 ui-test: $(PORCH)
 	@$(MAKE) --no-print-directory ui ARCH=host
 	sh tests/browser/run.sh $(abspath $(PORCH))
+
+# A fuzzer over the CGI's parsers (clang's libFuzzer), seeded with nothing:
+# make ui-fuzz [FUZZ_SECONDS=60]
+UI_FUZZ_BIN := build/ui-unit/fuzz_ui
+FUZZ_SECONDS ?= 60
+$(UI_FUZZ_BIN): tests/ui/fuzz_ui.c rootfs/ui/ui_json.c rootfs/ui/ui_parse.c \
+    $(UI_HDRS)
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -Irootfs/ui -o $@ tests/ui/fuzz_ui.c \
+	    rootfs/ui/ui_json.c rootfs/ui/ui_parse.c
+
+.PHONY: ui-fuzz
+ui-fuzz: $(UI_FUZZ_BIN)
+	@mkdir -p build/ui-unit/fuzz-corpus
+	$(UI_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    build/ui-unit/fuzz-corpus
