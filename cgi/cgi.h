@@ -15,6 +15,7 @@
 #define CGI_ENV_SIZE		32768	/* bytes: URI and query, 8 KiB each */
 #define CGI_ENV_VARS		128	/* variables, NULL included */
 #define CGI_HEADER_MAX		8192	/* bytes of a CGI's header block */
+#define CGI_COOKIE_MAX		4096	/* bytes of the Cookie passed on */
 #define CGI_HEADER_FIELDS	32	/* fields passed through */
 #define CGI_PATH		"/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -35,6 +36,9 @@ struct cgi_env_input {
 	const char		*server_software;
 	bool			 https;
 	const char		*remote_user;	/* NULL unless authenticated */
+	const char		*auth_type;	/* "Basic", "Cookie" */
+	const char		*hide_cookie;	/* a cookie the script must not
+						 * see (the session's), or NULL */
 	const char		*request_id;
 	bool			 has_body;
 	bool			 length_known;	/* not chunked */

@@ -62,7 +62,8 @@ cgi_field_is_hop(const struct http_head *h, struct str name)
 	static const char *const fixed[] = { "Connection", "Keep-Alive",
 	    "TE", "Trailer", "Transfer-Encoding", "Upgrade",
 	    "Proxy-Connection", "Proxy", "Proxy-Authorization",
-	    "Authorization", "Content-Length", "Content-Type" };
+	    "Authorization", "X-CSRF-Token", "Content-Length",
+	    "Content-Type" };
 	char		 lname[64];
 	size_t		 i;
 
@@ -142,13 +143,27 @@ env_append(struct env *e, const char *p, size_t n)
 }
 
 /*
+ * HTTP_COOKIE without the cookie hide (the session's: a script never sees
+ * it); none at all when the field cannot be split safely.
+ */
+static void
+env_cookie(struct env *e, struct str v, const char *hide)
+{
+	char	 rest[CGI_COOKIE_MAX];
+	int	 n;
+
+	if ((n = http_cookie_strip(v, hide, rest, sizeof(rest))) > 0)
+		(void)env_put(e, "HTTP_COOKIE", rest, (size_t)n);
+}
+
+/*
  * HTTP_* for every end-to-end field. A repeated field is joined with
  * ", " (RFC 9110 5.3); two different names that map to one variable
  * ("X-Foo" and "X_Foo") are refused with 400, since a script could not
  * tell which one it got.
  */
 static int
-env_fields(struct env *e, const struct http_head *h)
+env_fields(struct env *e, const struct http_head *h, const char *hide)
 {
 	const struct http_field	*f = h->fields, *g;
 	char			 var[96], other[96];
@@ -170,8 +185,13 @@ env_fields(struct env *e, const struct http_head *h)
 				return 400;
 			seen = true;
 		}
-		if (seen || env_put(e, var, f[i].value.p, f[i].value.len) ==
-		    NULL)
+		if (seen)
+			continue;
+		if (hide != NULL && str_eq_nocase(f[i].name, "Cookie")) {
+			env_cookie(e, f[i].value, hide);
+			continue;
+		}
+		if (env_put(e, var, f[i].value.p, f[i].value.len) == NULL)
 			continue;
 		for (j = i + 1; j < h->nfields; j++)
 			if (same_name(f[j].name, f[i].name)) {
@@ -221,7 +241,8 @@ cgi_env_build(const struct cgi_env_input *in, char *buf, size_t size,
 	if (in->https)
 		env_str(&e, "HTTPS", "on");
 	if (in->remote_user != NULL && in->remote_user[0] != '\0') {
-		env_str(&e, "AUTH_TYPE", "Basic");
+		env_str(&e, "AUTH_TYPE", in->auth_type ? in->auth_type :
+		    "Basic");
 		env_str(&e, "REMOTE_USER", in->remote_user);
 	}
 	/* A chunked body has no length to tell: the script reads to EOF. */
@@ -230,7 +251,7 @@ cgi_env_build(const struct cgi_env_input *in, char *buf, size_t size,
 	if (in->has_body &&
 	    (ct = http_field_get(in->head, "Content-Type")) != NULL)
 		(void)env_put(&e, "CONTENT_TYPE", ct->p, ct->len);
-	if ((rc = env_fields(&e, in->head)) != 0) {
+	if ((rc = env_fields(&e, in->head, in->hide_cookie)) != 0) {
 		*status = rc;
 		return -1;
 	}

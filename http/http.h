@@ -107,7 +107,9 @@ int	 http_hexval(unsigned char);
 int	 http_path_decode(struct str raw, char *out, size_t outsize,
 	    int *status);
 bool	 http_path_has_dotfile(const char *path);
+size_t	 http_path_under(const char *path, const char *prefix);
 int	 http_path_encode(const char *path, char *out, size_t size);
+int	 http_encode_component(const char *, size_t, char *, size_t);
 
 /* http_value.c: field values that handlers interpret */
 int	 http_range_parse(struct str, uint64_t size, uint64_t *first,
@@ -115,6 +117,15 @@ int	 http_range_parse(struct str, uint64_t size, uint64_t *first,
 int	 http_date_parse(struct str, int64_t *out);
 size_t	 http_date_format(int64_t, char out[HTTP_DATE_LEN + 1]);
 bool	 http_etag_match(struct str if_none_match, const char *etag);
+
+/* http_cookie.c */
+int	 http_cookie_get(struct str, const char *name, struct str *value);
+int	 http_cookie_strip(struct str, const char *name, char *, size_t);
+
+/* http_form.c */
+int	 http_form_get(struct str body, const char *key, char *, size_t);
+int	 http_json_get(struct str body, const char *key, char *, size_t);
+int	 http_json_escape(const char *, size_t, char *, size_t);
 
 /* http_basic.c */
 int	 http_basic_decode(struct str, char *user, size_t, char *pass, size_t);

@@ -96,6 +96,23 @@ http_path_decode(struct str raw, char *out, size_t outsize, int *status)
 	return (int)len;
 }
 
+/*
+ * The length of prefix when path is under it, else 0: "/admin" covers
+ * "/admin" and "/admin/x", not "/administer"; "/admin/" and "/" cover
+ * what starts with them. The length lets callers pick the longest.
+ */
+size_t
+http_path_under(const char *path, const char *prefix)
+{
+	size_t	 n = strlen(prefix);
+
+	if (n == 0 || strncmp(path, prefix, n) != 0)
+		return 0;
+	if (prefix[n - 1] != '/' && path[n] != '\0' && path[n] != '/')
+		return 0;
+	return n;
+}
+
 /* True when a segment starts with '.': dotfiles are never served. */
 bool
 http_path_has_dotfile(const char *path)
@@ -109,25 +126,23 @@ http_path_has_dotfile(const char *path)
 }
 
 /*
- * A decoded, normalised path (from http_path_decode) percent-encoded for a
- * Location: every byte but RFC 3986's unreserved, sub-delims, ':', '@'
- * and '/' is escaped, so "/\host" or a space can never be read as
- * anything but a path, and since the path has no empty segment the result
- * starts with exactly one '/'. Returns its length, or -1 when it does not
- * fit in size (NUL included).
+ * len bytes of s percent-encoded into out (NUL-terminated): ASCII letters,
+ * digits and the bytes of keep stay, every other byte is escaped. Its
+ * length, or -1 when it does not fit in size.
  */
-int
-http_path_encode(const char *path, char *out, size_t size)
+static int
+http_encode(const char *s, size_t len, const char *keep, char *out,
+    size_t size)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	static const char	 keep[] = "-._~!$&'()*+,;=:@/";
-	size_t			 n = 0;
+	size_t			 n = 0, i;
 	unsigned char		 c;
 
-	for (; *path != '\0'; path++) {
-		c = (unsigned char)*path;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(keep, c) != NULL) {
+		    (c >= '0' && c <= '9') || (c != '\0' &&
+		    strchr(keep, c) != NULL)) {
 			if (n + 2 > size)
 				return -1;
 			out[n++] = (char)c;
@@ -143,4 +158,30 @@ http_path_encode(const char *path, char *out, size_t size)
 		return -1;
 	out[n] = '\0';
 	return (int)n;
+}
+
+/*
+ * A decoded, normalised path (from http_path_decode) percent-encoded for a
+ * Location: every byte but RFC 3986's unreserved, sub-delims, ':', '@'
+ * and '/' is escaped, so "/\host" or a space can never be read as
+ * anything but a path, and since the path has no empty segment the result
+ * starts with exactly one '/'. Returns its length, or -1 when it does not
+ * fit in size (NUL included).
+ */
+int
+http_path_encode(const char *path, char *out, size_t size)
+{
+	return http_encode(path, strlen(path), "-._~!$&'()*+,;=:@/", out,
+	    size);
+}
+
+/*
+ * Bytes of s as a URI component (a query parameter's value): all but RFC
+ * 3986's unreserved characters percent-encoded. Its length, or -1 when
+ * it does not fit in size (NUL included).
+ */
+int
+http_encode_component(const char *s, size_t len, char *out, size_t size)
+{
+	return http_encode(s, len, "-._~", out, size);
 }

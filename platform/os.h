@@ -177,6 +177,9 @@ unsigned os_signal_take(void);
 int	 os_signal_wait(int64_t deadline_ms);
 int	 os_signal_send(pid_t, enum os_sig);
 
+/* os_random.c */
+int	 os_random(void *, size_t);
+
 /* os_shm.c */
 void	*os_shm_create(size_t);
 void	 os_shm_destroy(void *, size_t);
@@ -215,6 +218,13 @@ int	 os_write_file_atomic(const char *path, const void *, size_t,
 int	 os_stat_path(const char *, struct os_stat *);
 int	 os_realpath(const char *, char *, size_t);
 int	 os_getcwd(char *, size_t);
+struct os_dirent {
+	char		 name[256];
+	uint64_t	 size;
+	int64_t		 mtime;
+	bool		 is_dir;
+};
+ssize_t	 os_dir_list(int dirfd, struct os_dirent *, size_t max, bool *more);
 
 /* os_crypt.c */
 const char	*os_crypt(const char *key, const char *setting);

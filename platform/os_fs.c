@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "os.h"
+#include "os_internal.h"
 
 /* struct open_how and RESOLVE_* of <linux/openat2.h>, which musl lacks. */
 struct porch_open_how {
@@ -222,7 +224,7 @@ int
 os_open_log(const char *path)
 {
 	struct stat	 sb;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK |
 	    O_NOFOLLOW | O_NOCTTY, 0640);
@@ -236,10 +238,7 @@ os_open_log(const char *path)
 	}
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(fd, -1);
 }
 
 int
@@ -277,14 +276,12 @@ os_read_small_file(const char *path, char *buf, size_t size,
     struct os_stat *st)
 {
 	ssize_t	 n;
-	int	 fd, saved;
+	int	 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return -1;
 	n = os_read_small_fd(fd, buf, size, st);
-	saved = errno;
-	close(fd);
-	errno = saved;
+	os_close_keep_errno(fd, 0);
 	return n;
 }
 
@@ -323,7 +320,7 @@ int
 os_open_read(const char *path)
 {
 	struct stat	 sb;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 	    O_NOFOLLOW);
@@ -337,25 +334,19 @@ os_open_read(const char *path)
 	}
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(fd, -1);
 }
 
 /* stat() by name, for caches keyed on a file's identity. */
 int
 os_stat_path(const char *path, struct os_stat *st)
 {
-	int	 fd, rc, saved;
+	int	 fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return -1;
 	rc = os_fstat(fd, st);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
+	return os_close_keep_errno(fd, rc);
 }
 
 /* The absolute, symlink-free form of path, into out. */
@@ -454,4 +445,45 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * The entries of the directory open as dirfd (a copy is read, dirfd
+ * stays as it is): names not starting with '.', with their size, mtime
+ * and whether each is a directory (symlinks as they are, not followed).
+ * At most max; *more says some were left out. The count, or -1.
+ */
+ssize_t
+os_dir_list(int dirfd, struct os_dirent *ents, size_t max, bool *more)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 n = 0;
+	int		 fd;
+
+	*more = false;
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL)
+		return os_close_keep_errno(fd, -1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(ents[0].name))
+			continue;
+		if (n == max) {
+			*more = true;
+			break;
+		}
+		if (fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;	/* gone since readdir */
+		memcpy(ents[n].name, de->d_name, strlen(de->d_name) + 1);
+		ents[n].size = (uint64_t)sb.st_size;
+		ents[n].mtime = (int64_t)sb.st_mtime;
+		ents[n].is_dir = S_ISDIR(sb.st_mode);
+		n++;
+	}
+	closedir(d);
+	return (ssize_t)n;
 }

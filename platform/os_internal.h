@@ -19,6 +19,8 @@ int		 os_writev_watched(int fd, const struct iovec *, int,
 		    int64_t deadline_ms, const struct io_watch *);
 /* os_io.c: poll timeout in ms for a deadline, clamped to int */
 int		 os_poll_timeout(int64_t deadline_ms);
+/* os_io.c: closes fd keeping errno (a failure path's); returns rc */
+int		 os_close_keep_errno(int fd, int rc);
 /* os_signal.c: the mask to sleep with so stop signals interrupt a wait */
 const sigset_t	*os_signal_waitmask(void);
 

@@ -308,3 +308,13 @@ os_pipe(int fds[2])
 {
 	return pipe2(fds, O_CLOEXEC);
 }
+
+int
+os_close_keep_errno(int fd, int rc)
+{
+	int	 saved = errno;
+
+	close(fd);
+	errno = saved;
+	return rc;
+}

@@ -144,7 +144,7 @@ os_listen(const struct os_addr *a, int backlog, int defer_secs)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	int			 fd, on = 1, saved;
+	int			 fd, on = 1;
 
 	sslen = addr_to_sockaddr(a, &ss);
 	fd = socket(a->family == 6 ? AF_INET6 : AF_INET,
@@ -167,10 +167,7 @@ os_listen(const struct os_addr *a, int backlog, int defer_secs)
 		goto fail;
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(fd, -1);
 }
 
 /* listen() again is how Linux changes the backlog of a listening socket. */
@@ -220,7 +217,7 @@ int
 os_accepter_open(const int *fds, int nfds)
 {
 	struct epoll_event	 ev;
-	int			 ep, i, saved;
+	int			 ep, i;
 
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
@@ -238,10 +235,7 @@ os_accepter_open(const int *fds, int nfds)
 	}
 	return ep;
 fail:
-	saved = errno;
-	close(ep);
-	errno = saved;
-	return -1;
+	return os_close_keep_errno(ep, -1);
 }
 
 /*

@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "os_internal.h"
 
 int
 os_syslog_open(void)
 {
 	struct sockaddr_un	 sun;
-	int			 fd, saved;
+	int			 fd;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
@@ -25,12 +26,8 @@ os_syslog_open(void)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, "/dev/log", sizeof(sun.sun_path) - 1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return os_close_keep_errno(fd, -1);
 	return fd;
 }
 

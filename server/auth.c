@@ -10,8 +10,6 @@
 
 #include "server.h"
 
-#define AUTH_PASS_MAX	256	/* bytes of a password */
-#define AUTH_LOCK_SPINS	100000
 
 /* The password file of the last check, re-read when it changes on disk. */
 static struct {
@@ -28,14 +26,8 @@ auth_find(const struct conf *cf, const char *path)
 	size_t			 i, n, bestlen = 0;
 
 	for (i = 0; i < cf->nauth; i++) {
-		n = strlen(cf->auth[i].prefix);
-		if (strncmp(path, cf->auth[i].prefix, n) != 0)
-			continue;
-		/* "/admin" covers "/admin" and "/admin/x", not "/administer" */
-		if (n > 1 && cf->auth[i].prefix[n - 1] != '/' &&
-		    path[n] != '\0' && path[n] != '/')
-			continue;
-		if (n >= bestlen) {
+		n = http_path_under(path, cf->auth[i].prefix);
+		if (n > 0 && n >= bestlen) {
 			best = &cf->auth[i];
 			bestlen = n;
 		}
@@ -109,25 +101,6 @@ equal_ct(const char *a, const char *b)
 	return diff == 0;
 }
 
-static bool
-authfail_lock(struct scoreboard *sb)
-{
-	int	 i;
-
-	for (i = 0; i < AUTH_LOCK_SPINS; i++)
-		if (__atomic_exchange_n(&sb->authfail_lock, 1,
-		    __ATOMIC_ACQUIRE) == 0)
-			return true;
-	return false;	/* a worker died holding it: go on unlocked */
-}
-
-static void
-authfail_unlock(struct scoreboard *sb, bool locked)
-{
-	if (locked)
-		__atomic_store_n(&sb->authfail_lock, 0, __ATOMIC_RELEASE);
-}
-
 /*
  * A password check for user from the client: counted before it is made
  * (authfail.c), then taken back if right. 0 when right; 401 when wrong;
@@ -142,9 +115,9 @@ auth_password(struct conn *c, struct request *r, const char *data,
 	const char		*h;
 	bool			 locked, known, ok;
 
-	locked = authfail_lock(sb);
+	locked = sb_lock(&sb->authfail_lock);
 	*wait = authfail_begin(&sb->authfail, c->peer.group, os_now_ms());
-	authfail_unlock(sb, locked);
+	sb_unlock(&sb->authfail_lock, locked);
 	if (*wait > 0)
 		return 429;
 	known = passwd_lookup(data, user, hash, sizeof(hash));
@@ -152,9 +125,9 @@ auth_password(struct conn *c, struct request *r, const char *data,
 		hash[0] = '\0';	/* no usable entry at all */
 	h = hash[0] ? os_crypt(pass, hash) : NULL;
 	ok = known && h != NULL && equal_ct(h, hash);
-	locked = authfail_lock(sb);
+	locked = sb_lock(&sb->authfail_lock);
 	authfail_end(&sb->authfail, c->peer.group, ok);
-	authfail_unlock(sb, locked);
+	sb_unlock(&sb->authfail_lock, locked);
 	if (!ok) {
 		log_escape(user, strlen(user), shown, sizeof(shown));
 		conn_log(c, r, LOG_INFO, "failed login for \"%s\"", shown);
@@ -194,7 +167,9 @@ auth_check(struct conn *c, struct request *r, struct auth_verdict *v)
 	if (status == 429)
 		conn_log(c, r, LOG_INFO, "login refused for %u s after "
 		    "failures", v->retry_after);
-	if (status == 0)
+	if (status == 0) {
 		memcpy(r->user, user, sizeof(r->user));
+		r->auth_type = "Basic";
+	}
 	return status;
 }

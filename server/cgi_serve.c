@@ -29,12 +29,11 @@ under_prefix(const struct conf *cf, const char *path)
 {
 	size_t	 i, n;
 
-	for (i = 0; i < cf->ncgi; i++) {
-		n = strlen(cf->cgi[i]);
-		if (strncmp(path, cf->cgi[i], n) == 0 &&
-		    (cf->cgi[i][n - 1] == '/' || path[n] == '/'))
+	/* "/cgi-bin" itself is no script; "/cgi-bin/..." may be. */
+	for (i = 0; i < cf->ncgi; i++)
+		if ((n = http_path_under(path, cf->cgi[i])) > 0 &&
+		    (path[n] == '/' || cf->cgi[i][n - 1] == '/'))
 			return true;
-	}
 	return false;
 }
 
@@ -138,6 +137,8 @@ cgi_env_of(struct conn *c, struct request *r, const char *script,
 	in.server_software = PORCH_SERVER_NAME "/" PORCH_VERSION;
 	in.https = c->tls;
 	in.remote_user = r->user[0] ? r->user : NULL;
+	in.auth_type = r->auth_type;
+	in.hide_cookie = c->conf->nsession > 0 ? SESSION_COOKIE : NULL;
 	in.request_id = r->id;
 	in.has_body = r->fr.body != BODY_NONE;
 	in.length_known = r->fr.body == BODY_LENGTH;

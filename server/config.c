@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server.h"
 
@@ -24,7 +25,7 @@ struct directive {
 	setter		 set;
 	size_t		 field;
 	uint64_t	 min, max;
-	int		 nargs;		/* -1: one or more */
+	int		 nargs;		/* -N: N or more */
 	const char	*args;		/* for porch -h */
 	const char	*help;
 };
@@ -51,6 +52,18 @@ static int	 set_path(struct conf *, const struct directive *, char **, int,
 		    const char *);
 static int	 set_cgi(struct conf *, const struct directive *, char **, int,
 		    const char *);
+static int	 set_session(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_body_limit(struct conf *, const struct directive *,
+		    char **, int, const char *);
+static int	 set_header(struct conf *, const struct directive *, char **,
+		    int, const char *);
+static int	 set_server_name(struct conf *, const struct directive *,
+		    char **, int, const char *);
+static int	 set_error_page(struct conf *, const struct directive *,
+		    char **, int, const char *);
+static int	 set_listing(struct conf *, const struct directive *, char **,
+		    int, const char *);
 
 static const struct directive directives[] = {
 	{ "listen", set_listen, 0, 0, 0, 1, "ADDR:PORT",
@@ -154,6 +167,31 @@ static const struct directive directives[] = {
 	    "(default " CONF_STATUS_PATH ")" },
 	{ "mime_type", set_mime, 0, 0, 0, 2, "EXT TYPE",
 	    "add or override a MIME type (repeatable)" },
+	{ "session", set_session, 0, 0, 0, 2, "PREFIX PASSWORD_FILE",
+	    "cookie sessions guard PREFIX; file as for auth (repeatable)" },
+	{ "session_api", set_path, FIELD(session_api), 0, 0, 1, "PATH",
+	    "POST logs in, GET tells the session, DELETE logs out "
+	    "(default " CONF_SESSION_API ")" },
+	{ "session_login", set_path, FIELD(session_login), 0, 0, 1, "PATH",
+	    "where a page navigation without a session is sent "
+	    "(default " CONF_SESSION_LOGIN ")" },
+	{ "session_idle", set_uint, FIELD(session_idle), 1, 86400, 1, "S",
+	    "a session ends after S seconds without a request (default 900)" },
+	{ "session_lifetime", set_uint, FIELD(session_lifetime), 1, 604800, 1,
+	    "S", "a session ends S seconds after its login (default 28800)" },
+	{ "body_limit", set_body_limit, 0, 0, UINT64_C(1) << 40, 2,
+	    "PREFIX BYTES", "largest request body under PREFIX, k/M/G "
+	    "suffixes; the longest prefix wins (repeatable)" },
+	{ "header", set_header, 0, 0, 0, -3, "PREFIX NAME VALUE...",
+	    "add a response field under PREFIX (repeatable)" },
+	{ "server_name", set_server_name, 0, 0, 0, -1, "NAME...",
+	    "the Host names allowed, besides the address reached (421 "
+	    "otherwise; default: any)" },
+	{ "error_page", set_error_page, 0, 400, 599, 2, "STATUS FILE",
+	    "HTML body of an error status, read with the configuration "
+	    "(repeatable)" },
+	{ "listing", set_listing, 0, 0, 0, 1, "PREFIX",
+	    "list directories without an index under PREFIX (repeatable)" },
 	{ "access_log", set_log, FIELD(access_log), 0, 0, 1, "FILE|syslog|off",
 	    "access log, Combined Log Format (default off)" },
 	{ "error_log", set_log, FIELD(error_log), 0, 0, 1,
@@ -264,6 +302,10 @@ conf_new(void)
 	cf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT;
 	cf->tls_ticket_lifetime = CONF_TLS_TICKET_LIFETIME;
 	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
+	cf->session_api = CONF_SESSION_API;
+	cf->session_login = CONF_SESSION_LOGIN;
+	cf->session_idle = CONF_SESSION_IDLE;
+	cf->session_lifetime = CONF_SESSION_LIFETIME;
 	cf->error_log = "stderr";
 	return cf;
 }
@@ -271,6 +313,12 @@ conf_new(void)
 void
 conf_free(struct conf *cf)
 {
+	size_t	 i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nerror_page; i++)
+		free(cf->error_page[i].body);
 	free(cf);
 }
 
@@ -573,6 +621,265 @@ set_cgi(struct conf *cf, const struct directive *d, char **av, int ac,
 	return 0;
 }
 
+/* An absolute URL path prefix, stored. NULL (reported) when it is not. */
+static const char *
+conf_prefix(struct conf *cf, const struct directive *d, const char *s,
+    const char *where)
+{
+	const char	*p;
+
+	if (s[0] != '/') {
+		conf_error(where, d->name, "prefix \"%s\" must start with /", s);
+		return NULL;
+	}
+	if ((p = conf_strdup(cf, s)) == NULL)
+		conf_error(where, d->name, "configuration too large");
+	return p;
+}
+
+/* A small FNV-1a hash: which password file a session belongs to. */
+static uint64_t
+conf_hash(const char *s)
+{
+	uint64_t	 h = UINT64_C(14695981039346656037);
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+static int
+set_session(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_session	*se;
+
+	(void)ac;
+	if (cf->nsession == CONF_SESSION_MAX) {
+		conf_error(where, d->name, "more than %d session prefixes",
+		    CONF_SESSION_MAX);
+		return -1;
+	}
+	se = &cf->session[cf->nsession];
+	if ((se->prefix = conf_prefix(cf, d, av[0], where)) == NULL)
+		return -1;
+	if ((se->file = conf_path(cf, av[1])) == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	if (os_readable_file(se->file) == -1) {
+		conf_error(where, d->name, "%s: %s", se->file, strerror(errno));
+		return -1;
+	}
+	if (conf_check_passwords(se->file, where, d->name) == -1)
+		return -1;
+	se->realm = conf_hash(se->file);
+	cf->nsession++;
+	return 0;
+}
+
+static int
+set_body_limit(struct conf *cf, const struct directive *d, char **av,
+    int ac, const char *where)
+{
+	struct conf_body_limit	*bl;
+	struct directive	 size = *d;
+	uint64_t		 saved = cf->max_body_size;
+
+	(void)ac;
+	if (cf->nbody_limit == CONF_BODY_LIMIT_MAX) {
+		conf_error(where, d->name, "more than %d", CONF_BODY_LIMIT_MAX);
+		return -1;
+	}
+	bl = &cf->body_limit[cf->nbody_limit];
+	if ((bl->prefix = conf_prefix(cf, d, av[0], where)) == NULL)
+		return -1;
+	/* The one size parser, through a field it restores. */
+	size.field = FIELD(max_body_size);
+	if (set_size(cf, &size, av + 1, 1, where) == -1)
+		return -1;
+	bl->bytes = cf->max_body_size;
+	cf->max_body_size = saved;
+	cf->nbody_limit++;
+	return 0;
+}
+
+/* Fields porch writes itself: no header directive may set them. */
+static bool
+header_reserved(const char *name)
+{
+	static const char *const reserved[] = { "Content-Length",
+	    "Transfer-Encoding", "Connection", "Keep-Alive", "Date", "Server",
+	    "X-Request-Id", "Content-Type", "Set-Cookie", "Location",
+	    "Content-Encoding", "Content-Range", "ETag", "Last-Modified",
+	    "WWW-Authenticate", "Retry-After", "Allow", "Upgrade", "Trailer" };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+set_header(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_header	*h;
+	char			 value[CONF_LINE_MAX];
+	const char		*p;
+	size_t			 n = 0, k;
+	int			 i;
+
+	if (cf->nheader == CONF_HEADER_MAX) {
+		conf_error(where, d->name, "more than %d", CONF_HEADER_MAX);
+		return -1;
+	}
+	for (p = av[1]; *p != '\0'; p++)
+		if (!http_is_tchar((unsigned char)*p)) {
+			conf_error(where, d->name, "\"%s\" is not a field name",
+			    av[1]);
+			return -1;
+		}
+	if (header_reserved(av[1])) {
+		conf_error(where, d->name, "%s is porch's to write", av[1]);
+		return -1;
+	}
+	/* The value's words, joined by one space (the line was split). */
+	for (i = 2; i < ac; i++) {
+		k = strlen(av[i]);
+		if (n + k + 2 > sizeof(value)) {
+			conf_error(where, d->name, "value too long");
+			return -1;
+		}
+		if (n > 0)
+			value[n++] = ' ';
+		memcpy(value + n, av[i], k);
+		n += k;
+	}
+	value[n] = '\0';
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			conf_error(where, d->name, "control byte in the value");
+			return -1;
+		}
+	h = &cf->header[cf->nheader];
+	if ((h->prefix = conf_prefix(cf, d, av[0], where)) == NULL)
+		return -1;
+	h->name = conf_strdup(cf, av[1]);
+	h->value = conf_strdup(cf, value);
+	if (h->name == NULL || h->value == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	cf->nheader++;
+	return 0;
+}
+
+/* A host name (RFC 1123 labels) or an IP literal ([v6] bracketed). */
+static bool
+server_name_valid(const char *s)
+{
+	const char	*p;
+
+	if (*s == '\0' || strlen(s) > 253)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-.[]:", *p) != NULL))
+			return false;
+	return true;
+}
+
+static int
+set_server_name(struct conf *cf, const struct directive *d, char **av,
+    int ac, const char *where)
+{
+	int	 i;
+
+	for (i = 0; i < ac; i++) {
+		if (cf->nserver_name == CONF_SERVER_NAME_MAX) {
+			conf_error(where, d->name, "more than %d names",
+			    CONF_SERVER_NAME_MAX);
+			return -1;
+		}
+		if (!server_name_valid(av[i])) {
+			conf_error(where, d->name, "\"%s\" is not a host name "
+			    "or an address", av[i]);
+			return -1;
+		}
+		if ((cf->server_name[cf->nserver_name] = conf_strdup(cf,
+		    av[i])) == NULL) {
+			conf_error(where, d->name, "configuration too large");
+			return -1;
+		}
+		cf->nserver_name++;
+	}
+	return 0;
+}
+
+static int
+set_error_page(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	struct conf_error_page	*ep;
+	struct os_stat		 st;
+	const char		*path;
+	char			*small;
+	uint64_t		 status;
+	ssize_t			 n;
+
+	(void)ac;
+	if (cf->nerror_page == CONF_ERROR_PAGE_MAX) {
+		conf_error(where, d->name, "more than %d", CONF_ERROR_PAGE_MAX);
+		return -1;
+	}
+	if (parse_uint(av[0], strlen(av[0]), d->max, &status) == -1 ||
+	    status < d->min) {
+		conf_error(where, d->name, "expected a status from %llu to "
+		    "%llu, got \"%s\"", (unsigned long long)d->min,
+		    (unsigned long long)d->max, av[0]);
+		return -1;
+	}
+	ep = &cf->error_page[cf->nerror_page];
+	if ((path = conf_path(cf, av[1])) == NULL ||
+	    (ep->body = malloc(ERROR_PAGE_MAX)) == NULL) {
+		conf_error(where, d->name, "configuration too large");
+		return -1;
+	}
+	if ((n = os_read_small_file(path, ep->body, ERROR_PAGE_MAX, &st)) ==
+	    -1) {
+		conf_error(where, d->name, "%s: %s", path, errno == EFBIG ?
+		    "larger than 16 KiB" : strerror(errno));
+		free(ep->body);
+		ep->body = NULL;
+		return -1;
+	}
+	/* Workers hold every page: keep what it is, not what it may be. */
+	if ((small = realloc(ep->body, n > 0 ? (size_t)n : 1)) != NULL)
+		ep->body = small;
+	ep->len = (size_t)n;
+	ep->status = (int)status;
+	cf->nerror_page++;
+	return 0;
+}
+
+static int
+set_listing(struct conf *cf, const struct directive *d, char **av, int ac,
+    const char *where)
+{
+	(void)ac;
+	if (cf->nlisting == CONF_LISTING_MAX) {
+		conf_error(where, d->name, "more than %d", CONF_LISTING_MAX);
+		return -1;
+	}
+	if ((cf->listing[cf->nlisting] = conf_prefix(cf, d, av[0], where)) ==
+	    NULL)
+		return -1;
+	cf->nlisting++;
+	return 0;
+}
+
 /* An absolute URL path, or "off". */
 static int
 set_path(struct conf *cf, const struct directive *d, char **av, int ac,
@@ -606,7 +913,8 @@ apply(struct conf *cf, char **av, int ac, const char *where)
 		conf_error(where, NULL, "unknown directive \"%s\"", av[0]);
 		return -1;
 	}
-	if ((d->nargs == -1 && ac < 2) || (d->nargs >= 0 && ac - 1 != d->nargs)) {
+	if ((d->nargs < 0 && ac - 1 < -d->nargs) ||
+	    (d->nargs >= 0 && ac - 1 != d->nargs)) {
 		conf_error(where, d->name, "expected %s", d->args);
 		return -1;
 	}
@@ -619,7 +927,7 @@ conf_set(struct conf *cf, const char *name, const char *value,
     const char *where)
 {
 	char	 copy[CONF_LINE_MAX];
-	char	*av[CONF_INDEX_MAX + 2], *p;
+	char	*av[CONF_WORDS_MAX], *p;
 	int	 ac = 0;
 
 	if (snprintf(copy, sizeof(copy), "%s %s", name, value) >=
@@ -627,7 +935,7 @@ conf_set(struct conf *cf, const char *name, const char *value,
 		conf_error(where, name, "value too long");
 		return -1;
 	}
-	for (p = strtok(copy, " \t"); p != NULL && ac < CONF_INDEX_MAX + 2;
+	for (p = strtok(copy, " \t"); p != NULL && ac < CONF_WORDS_MAX;
 	    p = strtok(NULL, " \t"))
 		av[ac++] = p;
 	if (p != NULL) {
@@ -658,7 +966,7 @@ int
 conf_load(struct conf *cf, const char *path)
 {
 	char	 where[512];
-	char	*av[CONF_INDEX_MAX + 2], *line = NULL;
+	char	*av[CONF_WORDS_MAX], *line = NULL;
 	FILE	*fp;
 	int	 ac, lineno = 0, errors = 0;
 	size_t	 cap = 0;
@@ -684,7 +992,7 @@ conf_load(struct conf *cf, const char *path)
 			errors++;
 			continue;
 		}
-		if ((ac = split_line(line, av, CONF_INDEX_MAX + 2)) == -1) {
+		if ((ac = split_line(line, av, CONF_WORDS_MAX)) == -1) {
 			conf_error(where, av[0], "too many values");
 			errors++;
 			continue;
@@ -790,6 +1098,12 @@ conf_finish(struct conf *cf, const char *where)
 	}
 	if (cf->max_field_size > cf->max_head_size)
 		cf->max_field_size = cf->max_head_size;
+	if (cf->session_lifetime < cf->session_idle) {
+		conf_error(where, "session_lifetime", "%u s is shorter than "
+		    "session_idle (%u s)", cf->session_lifetime,
+		    cf->session_idle);
+		errors++;
+	}
 	return errors ? -1 : 0;
 }
 

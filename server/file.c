@@ -304,10 +304,10 @@ file_common_headers(struct conn *c, struct resp *o, struct file *f)
 	resp_header(o, "ETag", f->etag);
 	resp_header(o, "Last-Modified", f->mtime);
 	if (c->conf->cache_max_age == 0)
-		resp_header(o, "Cache-Control", "no-cache");
+		resp_header_default(o, "Cache-Control", "no-cache");
 	else {
 		snprintf(cc, sizeof(cc), "max-age=%u", c->conf->cache_max_age);
-		resp_header(o, "Cache-Control", cc);
+		resp_header_default(o, "Cache-Control", cc);
 	}
 	if (f->vary)
 		resp_header(o, "Vary", "Accept-Encoding");
@@ -387,18 +387,21 @@ file_send(struct conn *c, struct request *r, struct file *f)
 	return file_send_body(c, r, &o, f, first, size);
 }
 
-/* A directory: redirect to its slash form (answered in *sv), or serve its
- * index file (true: f is it now). */
+/*
+ * A directory: redirect to its slash form, serve its index file (true: f
+ * is it now), list it under a `listing` prefix, or refuse (*sv).
+ */
 static bool
 file_directory(struct conn *c, struct request *r, struct file *f,
     char *rel, size_t relsize, enum serve *sv)
 {
+	struct file	 idx;
 	char		 loc[CONN_LOCATION_MAX];
 	size_t		 len = strlen(rel), i;
 	int		 n;
 
-	file_close(f);
 	if (r->path[strlen(r->path) - 1] != '/') {
+		file_close(f);
 		/* From the decoded, normalised path, never the raw target:
 		 * "//evil.example/../dir" must not become "//evil.example/
 		 * ../dir/", a redirect to another host. */
@@ -411,17 +414,26 @@ file_directory(struct conn *c, struct request *r, struct file *f,
 			*sv = resp_simple(c, r, 301, "Location", loc);
 		return false;
 	}
+	memset(&idx, 0, sizeof(idx));
 	for (i = 0; i < c->conf->nindex; i++) {
 		if (snprintf(rel + len, relsize - len, "%s",
 		    c->conf->index[i]) >= (int)(relsize - len))
 			continue;
-		if (file_open(c, rel, &f->fd, &f->st, &f->cached) == -1)
+		if (file_open(c, rel, &idx.fd, &idx.st, &idx.cached) == -1)
 			continue;
-		if (f->st.is_reg)
+		if (idx.st.is_reg) {
+			file_close(f);
+			*f = idx;
 			return true;
-		file_close(f);
+		}
+		file_close(&idx);
 	}
-	*sv = resp_error(c, r, 403);	/* no listing */
+	rel[len] = '\0';
+	if (listing_applies(c->conf, r->path))
+		*sv = listing_serve(c, r, f->fd);
+	else
+		*sv = resp_error(c, r, 403);
+	file_close(f);
 	return false;
 }
 

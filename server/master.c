@@ -213,6 +213,8 @@ worker_start(struct child *self, int slot, uint32_t serial, int chan,
 	/* Password files may be root's alone: open them while still root. */
 	for (i = 0; i < cf->nauth; i++)
 		w.auth_fd[i] = os_open_read(cf->auth[i].file);
+	for (i = 0; i < cf->nsession; i++)
+		w.session_fd[i] = os_open_read(cf->session[i].file);
 	if (os_is_root() && cf->user != NULL &&
 	    os_drop_privileges(cf->user, cf->group) == -1)
 		fatal("dropping privileges to %s", cf->user);

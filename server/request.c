@@ -26,6 +26,7 @@ request_begin(struct conn *c, struct request *r)
 	r->body.done = true;	/* until the framing says otherwise */
 	r->path[0] = '\0';
 	r->user[0] = '\0';
+	r->auth_type = NULL;
 	r->redirect[0] = '\0';
 	r->redirects = 0;
 	r->status = 0;
@@ -93,14 +94,69 @@ request_auth_refused(struct conn *c, struct request *r, int status,
 	return resp_error(c, r, status);
 }
 
-/* Limits that are checked after authentication; 0, or the status. */
+/*
+ * Limits that are checked after authentication: the body limit of the
+ * longest body_limit prefix (else max_body_size). 0, or the status.
+ */
 static int
 request_limits(struct conn *c, struct request *r)
 {
+	const struct conf	*cf = c->conf;
+	size_t			 i, n, best = 0;
+
+	r->body.max = cf->max_body_size;
+	for (i = 0; i < cf->nbody_limit; i++) {
+		n = http_path_under(r->path, cf->body_limit[i].prefix);
+		if (n > 0 && n >= best) {
+			r->body.max = cf->body_limit[i].bytes;
+			best = n;
+		}
+	}
 	if (r->fr.body == BODY_LENGTH && r->fr.length > r->body.max)
 		return 413;
-	(void)c;
 	return 0;
+}
+
+/* The host part of a Host value: "[v6]" keeps its brackets, no port. */
+static struct str
+request_host_part(struct str h)
+{
+	const char	*end;
+
+	if (h.len > 0 && h.p[0] == '[') {
+		end = memchr(h.p, ']', h.len);
+		h.len = end ? (size_t)(end - h.p + 1) : h.len;
+	} else if ((end = memchr(h.p, ':', h.len)) != NULL)
+		h.len = (size_t)(end - h.p);
+	if (h.len > 0 && h.p[h.len - 1] == '.')
+		h.len--;		/* "router.lan." is "router.lan" */
+	return h;
+}
+
+/*
+ * DNS rebinding: with server_name set, the Host must be one of its names
+ * or the address the client reached (an IP literal); 0, or 421.
+ */
+static int
+request_host_allowed(struct conn *c, struct request *r)
+{
+	const struct conf	*cf = c->conf;
+	struct str		 h = request_host_part(r->fr.host);
+	char			 addr[OS_ADDR_TEXT + 2];
+	size_t			 i;
+
+	if (cf->nserver_name == 0 || r->fr.host.len == 0)
+		return 0;		/* no list, or HTTP/1.0 without Host */
+	for (i = 0; i < cf->nserver_name; i++)
+		if (str_eq_nocase(h, cf->server_name[i]))
+			return 0;
+	os_peer_local(c->io.fd, &c->peer);
+	snprintf(addr, sizeof(addr), strchr(c->peer.local_addr, ':') ?
+	    "[%s]" : "%s", c->peer.local_addr);
+	if (str_eq_nocase(h, addr))
+		return 0;
+	conn_log(c, r, LOG_INFO, "Host not allowed (server_name)");
+	return 421;
 }
 
 /* The Host field's name part, or the local address when there is none. */
@@ -127,18 +183,19 @@ request_host_name(struct conn *c, struct request *r, char *out, size_t size)
 
 /*
  * tls_redirect: plain requests go to the same path on the first HTTPS
- * listener. Never at the client's Host, which without an allow-list is
- * whatever the client says (an open redirect): at the TLS listener's own
- * address, or the address the client reached when it listens on all.
- * Status stays reachable over plain HTTP on loopback.
+ * listener. Never at a Host that no allow-list (server_name) checked,
+ * which is whatever the client says (an open redirect): then at the TLS
+ * listener's own address, or the address the client reached when it
+ * listens on all. Status stays reachable over plain HTTP on loopback.
  */
 static enum serve
 request_redirect_tls(struct conn *c, struct request *r)
 {
 	const struct conf	*cf = c->conf;
 	const struct os_addr	*tls = NULL;
-	char			 loc[CONN_LOCATION_MAX], host[OS_ADDR_TEXT + 2];
+	char			 loc[CONN_LOCATION_MAX], host[256];
 	char			 port[8] = "";
+	struct str		 h;
 	size_t			 i;
 	int			 n, k;
 
@@ -147,7 +204,11 @@ request_redirect_tls(struct conn *c, struct request *r)
 			tls = &cf->listen[i].addr;
 	if (tls != NULL && tls->port != 443)
 		snprintf(port, sizeof(port), ":%u", tls->port);
-	if (tls != NULL && !os_addr_is_any(tls))
+	if (cf->nserver_name > 0 && r->fr.host.len > 0) {
+		/* checked against server_name already: the name asked for */
+		h = request_host_part(r->fr.host);
+		snprintf(host, sizeof(host), "%.*s", (int)h.len, h.p);
+	} else if (tls != NULL && !os_addr_is_any(tls))
 		os_addr_host(tls, host, sizeof(host));
 	else {
 		os_peer_local(c->io.fd, &c->peer);
@@ -172,15 +233,22 @@ static enum serve
 request_route(struct conn *c, struct request *r)
 {
 	struct auth_verdict	 v;
+	struct session_verdict	 sv;
 	int			 status;
 
+	if ((status = request_host_allowed(c, r)) != 0)
+		return resp_error(c, r, status);
 	if (c->conf->tls_redirect && !c->tls &&
 	    !(status_matches(c, r) && c->peer.loopback))
 		return request_redirect_tls(c, r);
 	if (status_matches(c, r))
 		return status_serve(c, r);
+	if (session_api_matches(c, r))
+		return session_api(c, r);
 	if ((status = auth_check(c, r, &v)) != 0)
 		return request_auth_refused(c, r, status, &v);
+	if ((status = session_check(c, r, &sv)) != 0)
+		return session_refused(c, r, status, &sv);
 	if ((status = request_limits(c, r)) != 0) {
 		conn_log(c, r, LOG_INFO, "request rejected with %d", status);
 		return resp_error(c, r, status);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server.h"
 
@@ -33,10 +34,13 @@ static const struct {
 	{ 405, "Method Not Allowed" },
 	{ 408, "Request Timeout" },
 	{ 411, "Length Required" },
+	{ 409, "Conflict" },
 	{ 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" },
 	{ 414, "URI Too Long" },
 	{ 416, "Range Not Satisfiable" },
 	{ 417, "Expectation Failed" },
+	{ 421, "Misdirected Request" },
 	{ 429, "Too Many Requests" },
 	{ 431, "Request Header Fields Too Large" },
 	{ 500, "Internal Server Error" },
@@ -68,6 +72,7 @@ status_closes(int status)
 	case 413:
 	case 414:
 	case 417:
+	case 421:
 	case 431:
 	case 500:
 	case 501:
@@ -107,18 +112,63 @@ resp_uint(struct resp *o, uint64_t v)
 	resp_raw(o, tmp + i, sizeof(tmp) - i);
 }
 
+/*
+ * Header directives (`header PREFIX NAME VALUE`) and the fields a
+ * response writes itself: a field written by porch or by a script takes
+ * the place of a directive of the same name, except a default
+ * (resp_header_default), which gives way to the directive. The
+ * directives left go out at resp_finish.
+ */
+static void
+resp_configured_drop(struct resp *o, struct str name)
+{
+	const struct conf_header	*h;
+	uint32_t			 bits = o->configured;
+	int				 i;
+
+	for (i = 0; bits != 0; i++, bits >>= 1) {
+		h = &o->conf->header[i];
+		if ((bits & 1) && str_eq_nocase(name, h->name))
+			o->configured &= ~(UINT32_C(1) << i);
+	}
+}
+
+static bool
+resp_configured_has(const struct resp *o, const char *name)
+{
+	uint32_t	 bits = o->configured;
+	int		 i;
+
+	for (i = 0; bits != 0; i++, bits >>= 1)
+		if ((bits & 1) && strcasecmp(o->conf->header[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 void
 resp_header(struct resp *o, const char *name, const char *value)
 {
+	if (o->configured != 0)
+		resp_configured_drop(o, (struct str){ name, strlen(name) });
 	resp_str(o, name);
 	RESP_LIT(o, ": ");
 	resp_str(o, value);
 	RESP_LIT(o, "\r\n");
 }
 
+/* A field porch sends unless a header directive sets it. */
+void
+resp_header_default(struct resp *o, const char *name, const char *value)
+{
+	if (!resp_configured_has(o, name))
+		resp_header(o, name, value);
+}
+
 void
 resp_header_str(struct resp *o, struct str name, struct str value)
 {
+	if (o->configured != 0)
+		resp_configured_drop(o, name);
 	resp_raw(o, name.p, name.len);
 	RESP_LIT(o, ": ");
 	resp_raw(o, value.p, value.len);
@@ -128,6 +178,8 @@ resp_header_str(struct resp *o, struct str name, struct str value)
 void
 resp_header_uint(struct resp *o, const char *name, uint64_t v)
 {
+	if (o->configured != 0)
+		resp_configured_drop(o, (struct str){ name, strlen(name) });
 	resp_str(o, name);
 	RESP_LIT(o, ": ");
 	resp_uint(o, v);
@@ -137,9 +189,17 @@ resp_header_uint(struct resp *o, const char *name, uint64_t v)
 void
 resp_begin(struct resp *o, struct conn *c, struct request *r, int status)
 {
+	const struct conf	*cf = c->conf;
+	size_t			 i;
+
 	o->start = o->p = c->w->out;
 	o->end = c->w->out + CONN_OUT_SIZE;
 	o->overflow = false;
+	o->conf = cf;
+	o->configured = 0;
+	for (i = 0; i < cf->nheader; i++)
+		if (http_path_under(r->path, cf->header[i].prefix) > 0)
+			o->configured |= UINT32_C(1) << i;
 	r->status = status;
 	RESP_LIT(o, "HTTP/1.1 ");
 	resp_uint(o, (uint64_t)status);
@@ -188,6 +248,18 @@ resp_keepalive(struct conn *c, struct request *r)
 int
 resp_finish(struct resp *o, struct conn *c, struct request *r)
 {
+	const struct conf_header	*h;
+	int				 i;
+
+	for (i = 0; o->configured != 0; i++, o->configured >>= 1) {
+		h = &o->conf->header[i];
+		if (o->configured & 1) {
+			resp_str(o, h->name);
+			RESP_LIT(o, ": ");
+			resp_str(o, h->value);
+			RESP_LIT(o, "\r\n");
+		}
+	}
 	r->keepalive = resp_keepalive(c, r);
 	if (r->keepalive) {
 		RESP_LIT(o, "Connection: keep-alive\r\nKeep-Alive: timeout=");
@@ -392,24 +464,45 @@ resp_continue(struct conn *c, struct request *r)
 	    sizeof(line) - 1 }, 1, conn_io_deadline(c));
 }
 
-/* A status with a short HTML body and, optionally, one extra field. */
+/* The error_page configured for status, or NULL. */
+static const struct conf_error_page *
+resp_error_page(struct conn *c, int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->conf->nerror_page; i++)
+		if (c->conf->error_page[i].status == status)
+			return &c->conf->error_page[i];
+	return NULL;
+}
+
+/*
+ * A status with a short HTML body (the configured error_page, or one
+ * naming the status: never anything of the request) and, optionally, one
+ * extra field.
+ */
 enum serve
 resp_simple(struct conn *c, struct request *r, int status,
     const char *extra_name, const char *extra_value)
 {
-	struct resp	 o;
-	char		 body[256];
-	int		 n;
+	const struct conf_error_page	*ep;
+	struct resp			 o;
+	char				 own[256];
+	const char			*body = own;
+	int				 n;
 
 	if (r->head_sent) {
 		c->closing = true;	/* too late for another status */
 		return SERVE_CLOSE;
 	}
-	n = snprintf(body, sizeof(body),
+	if ((ep = resp_error_page(c, status)) != NULL) {
+		body = ep->body;
+		n = (int)ep->len;
+	} else if ((n = snprintf(own, sizeof(own),
 	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 	    "<body><h1>%d %s</h1></body></html>\n", status,
-	    resp_reason(status), status, resp_reason(status));
-	if (n < 0 || (size_t)n >= sizeof(body))
+	    resp_reason(status), status, resp_reason(status))) < 0 ||
+	    (size_t)n >= sizeof(own))
 		n = 0;
 	resp_begin(&o, c, r, status);
 	if (extra_name != NULL)

@@ -92,6 +92,29 @@ sb_idle_workers(const struct scoreboard *sb)
 }
 
 /*
+ * A lock in the scoreboard, shared by the workers (the failed-login table,
+ * the sessions). False when it could not be had: a worker died holding
+ * it; the caller goes on unlocked rather than stop serving.
+ */
+bool
+sb_lock(uint32_t *lock)
+{
+	int	 i;
+
+	for (i = 0; i < SB_LOCK_SPINS; i++)
+		if (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) == 0)
+			return true;
+	return false;
+}
+
+void
+sb_unlock(uint32_t *lock, bool locked)
+{
+	if (locked)
+		__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
  * Unique across workers, reloads and requests sharing a connection: the
  * run's boot id, the worker's fork serial (never reused in a run) and the
  * worker's own request count. No shared counter, so no 64-bit atomics,

@@ -74,15 +74,33 @@
 #define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
 #define AUTH_NAME_MAX		64	/* bytes of a user name */
+#define AUTH_PASS_MAX		256	/* bytes of a password */
 #define AUTH_FREE_TRIES		5	/* failures before back-off */
 #define AUTH_BACKOFF_MAX	60	/* s: longest back-off */
 #define AUTH_FORGET		600	/* s: failures older are forgotten */
 #define AUTH_GLOBAL_FAILS	20	/* failures from all clients ... */
 #define AUTH_GLOBAL_WINDOW	60	/* s: ... within this, then 429 */
 #define SB_AUTHFAIL		64	/* clients (IPv6: /64s) tracked */
+#define SB_SESSIONS		64	/* cookie sessions held at once */
+#define SESSION_ID_LEN		16	/* bytes: 128 bits from getrandom */
+#define SESSION_COOKIE		"porch_session"
+#define SESSION_BODY_MAX	4096	/* bytes of a login body */
+#define CONF_SESSION_IDLE	900	/* s */
+#define CONF_SESSION_LIFETIME	28800	/* s */
+#define CONF_SESSION_API	"/api/session"
+#define CONF_SESSION_LOGIN	"/"
 #define CONF_INDEX_MAX		8
+#define CONF_SESSION_MAX	8
+#define CONF_BODY_LIMIT_MAX	16
+#define CONF_HEADER_MAX		32	/* fits struct resp's mask */
+#define CONF_SERVER_NAME_MAX	16
+#define CONF_ERROR_PAGE_MAX	16
+#define CONF_LISTING_MAX	8
+#define CONF_WORDS_MAX		48	/* words on one config line */
+#define ERROR_PAGE_MAX		16384	/* bytes of an error page */
+#define LISTING_ENTRIES_MAX	1024	/* names in a directory listing */
 #define CONF_MIME_MAX		64
-#define CONF_STRINGS_MAX	16384	/* bytes of strings per config */
+#define CONF_STRINGS_MAX	32768	/* bytes of strings per config */
 #define CONF_ERRORS_MAX		64	/* reported before giving up */
 
 #define CONN_OUT_SIZE		8192	/* bytes: a response head */
@@ -95,6 +113,7 @@
 #define BACKOFF_MIN_MS		100	/* respawn back-off after a crash */
 #define BACKOFF_MAX_MS		5000
 #define SB_SLOTS		128	/* scoreboard: old + new generation */
+#define SB_LOCK_SPINS		100000	/* tries before going on unlocked */
 
 struct buf {
 	char	*start, *pos, *last, *end;
@@ -115,6 +134,33 @@ struct conf_auth {
 	const char	*prefix;
 	const char	*realm;
 	const char	*file;
+};
+
+/* session PREFIX PASSWORD_FILE */
+struct conf_session {
+	const char	*prefix;
+	const char	*file;
+	uint64_t	 realm;		/* the file's name, hashed */
+};
+
+/* body_limit PREFIX BYTES */
+struct conf_body_limit {
+	const char	*prefix;
+	uint64_t	 bytes;
+};
+
+/* header PREFIX NAME VALUE... */
+struct conf_header {
+	const char	*prefix;
+	const char	*name;
+	const char	*value;
+};
+
+/* error_page STATUS FILE: the file's content, read with the config */
+struct conf_error_page {
+	int		 status;
+	char		*body;
+	size_t		 len;
 };
 
 enum log_target {
@@ -165,6 +211,22 @@ struct conf {
 	struct conf_auth	 auth[CONF_AUTH_MAX];
 	size_t			 nauth;
 	const char		*status_path;	/* "off" disables */
+	struct conf_session	 session[CONF_SESSION_MAX];
+	size_t			 nsession;
+	const char		*session_api;
+	const char		*session_login;
+	unsigned		 session_idle;		/* s */
+	unsigned		 session_lifetime;	/* s */
+	struct conf_body_limit	 body_limit[CONF_BODY_LIMIT_MAX];
+	size_t			 nbody_limit;
+	struct conf_header	 header[CONF_HEADER_MAX];
+	size_t			 nheader;
+	const char		*server_name[CONF_SERVER_NAME_MAX];
+	size_t			 nserver_name;
+	struct conf_error_page	 error_page[CONF_ERROR_PAGE_MAX];
+	size_t			 nerror_page;
+	const char		*listing[CONF_LISTING_MAX];
+	size_t			 nlisting;
 	struct conf_mime	 mime[CONF_MIME_MAX];
 	size_t			 nmime;
 	const char		*tls_cert;
@@ -217,6 +279,7 @@ struct request {
 	char			 path[CONN_PATH_MAX];
 	char			 id[32];	/* unique request id */
 	char			 user[AUTH_NAME_MAX];	/* authenticated */
+	const char		*auth_type;	/* "Basic", "Cookie" */
 	int			 status;
 	uint64_t		 body_bytes;	/* response body bytes sent */
 	struct body		 body;
@@ -287,6 +350,21 @@ struct authfail_table {
 	struct authfail_entry	 e[SB_AUTHFAIL];
 };
 
+/* A cookie session (session_table.c), in the scoreboard. */
+struct session {
+	uint8_t		 id[SESSION_ID_LEN];
+	uint8_t		 csrf[SESSION_ID_LEN];
+	char		 user[AUTH_NAME_MAX];
+	uint64_t	 realm;		/* which password file */
+	uint64_t	 secret;	/* of the user's hash at login */
+	int64_t		 created_ms, last_ms;	/* monotonic */
+	bool		 used;
+};
+
+struct session_table {
+	struct session	 s[SB_SESSIONS];
+};
+
 struct scoreboard {
 	uint32_t	 generation;	/* current; master writes */
 	uint32_t	 stopping;	/* master writes */
@@ -303,6 +381,9 @@ struct scoreboard {
 	/* failed logins, shared by all workers (auth.c, authfail.c) */
 	uint32_t		 authfail_lock;
 	struct authfail_table	 authfail;
+	/* cookie sessions (session.c, session_table.c) */
+	uint32_t		 session_lock;
+	struct session_table	 sessions;
 };
 
 struct tls_server;
@@ -339,6 +420,7 @@ struct worker {
 	struct io_watch		 watch_io;	/* cuts to pressure_io */
 	struct io_watch		 watch_head;	/* cuts to pressure_grace */
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
+	int			 session_fd[CONF_SESSION_MAX];	/* too */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;
 	uint32_t		 log_epoch;
@@ -421,14 +503,17 @@ void	 request_host_name(struct conn *, struct request *, char *, size_t);
 
 /* response.c: the one writer of responses */
 struct resp {
-	char	*p, *start, *end;
-	bool	 overflow;
+	char			*p, *start, *end;
+	bool			 overflow;
+	const struct conf	*conf;
+	uint32_t		 configured;	/* header directives to write */
 };
 const char	*resp_reason(int);
 void	 resp_begin(struct resp *, struct conn *, struct request *, int);
 void	 resp_header(struct resp *, const char *, const char *);
 void	 resp_header_str(struct resp *, struct str, struct str);
 void	 resp_header_uint(struct resp *, const char *, uint64_t);
+void	 resp_header_default(struct resp *, const char *, const char *);
 int	 resp_finish(struct resp *, struct conn *, struct request *);
 enum serve resp_send(struct conn *, struct request *, struct resp *,
 	    const void *body, size_t len);
@@ -451,6 +536,15 @@ unsigned authfail_begin(struct authfail_table *, const char *key,
 	    int64_t now_ms);
 void	 authfail_end(struct authfail_table *, const char *key, bool ok);
 
+/* session_table.c: pure; callers hold the scoreboard's session_lock */
+struct session *session_find(struct session_table *, const uint8_t *id,
+	    int64_t now, int64_t idle_ms, int64_t life_ms, bool *expired);
+struct session *session_add(struct session_table *, const uint8_t *id,
+	    const uint8_t *csrf, const char *user, uint64_t realm,
+	    uint64_t secret, int64_t now);
+void	 session_drop(struct session *);
+bool	 session_csrf_ok(const struct session *, const uint8_t *token);
+
 /* passwd.c: pure */
 const char *passwd_hash_refused(const char *hash, size_t len);
 int	 passwd_check(const char *, void (*)(int, struct str, const char *,
@@ -468,6 +562,18 @@ int	 auth_password(struct conn *, struct request *, const char *data,
 	    const char *user, const char *pass, unsigned *wait);
 const char *auth_file_load(const char *path, int fd);
 
+/* session.c */
+struct session_verdict {
+	const char	*error;		/* "login required", "csrf", ... */
+	bool		 navigate;	/* a page: redirect to the login */
+};
+bool	 session_api_matches(struct conn *, struct request *);
+enum serve session_api(struct conn *, struct request *);
+int	 session_check(struct conn *, struct request *,
+	    struct session_verdict *);
+enum serve session_refused(struct conn *, struct request *, int status,
+	    const struct session_verdict *);
+
 /* status.c */
 bool	 status_matches(struct conn *, struct request *);
 enum serve status_serve(struct conn *, struct request *);
@@ -484,6 +590,10 @@ enum serve cgi_relay(struct conn *, struct request *, const char *script,
 enum serve file_serve(struct conn *, struct request *);
 int	 file_open_status(int err);
 
+/* listing.c */
+bool	 listing_applies(const struct conf *, const char *path);
+enum serve listing_serve(struct conn *, struct request *, int dirfd);
+
 /* mime.c */
 const char	*mime_type(const struct conf *, const char *path);
 bool		 mime_compressible(const char *type);
@@ -497,5 +607,7 @@ void	 sb_count_response(struct sb_slot *, int status, uint64_t bytes);
 unsigned sb_idle_workers(const struct scoreboard *);
 void	 sb_request_id(const struct scoreboard *, uint32_t serial, uint64_t,
 	    char *, size_t);
+bool	 sb_lock(uint32_t *);
+void	 sb_unlock(uint32_t *, bool locked);
 
 #endif

@@ -33,13 +33,18 @@ FUZZ_OPTS ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_ENV ?= ASAN_OPTIONS=detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-FUZZ_TARGETS := fuzz_http_head fuzz_http_chunk fuzz_http_value
+FUZZ_TARGETS := fuzz_http_head fuzz_http_chunk fuzz_http_value \
+	fuzz_http_cookie fuzz_http_form
 FUZZ_SRC_fuzz_http_head := http/http_parse.c http/http_path.c
 FUZZ_SRC_fuzz_http_chunk := http/http_parse.c
 FUZZ_SRC_fuzz_http_value := http/http_value.c http/http_parse.c
+FUZZ_SRC_fuzz_http_cookie := http/http_cookie.c http/http_parse.c
+FUZZ_SRC_fuzz_http_form := http/http_form.c http/http_parse.c
 FUZZ_OPTS_fuzz_http_head := -dict=tests/fuzz/http.dict
 FUZZ_OPTS_fuzz_http_chunk := -dict=tests/fuzz/chunk.dict
 FUZZ_OPTS_fuzz_http_value := -dict=tests/fuzz/value.dict -max_len=256
+FUZZ_OPTS_fuzz_http_cookie := -dict=tests/fuzz/cookie.dict -max_len=1024
+FUZZ_OPTS_fuzz_http_form := -dict=tests/fuzz/form.dict -max_len=1024
 
 FUZZ_BINS := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZ_TARGETS))

@@ -187,8 +187,16 @@ check_conf(const struct conf *cf)
 	if (cf->strings_used > sizeof(cf->strings) ||
 	    cf->nlisten > CONF_LISTEN_MAX || cf->nindex > CONF_INDEX_MAX ||
 	    cf->ncgi > CONF_CGI_MAX || cf->ncgi_ext > CONF_CGI_MAX ||
-	    cf->nauth > CONF_AUTH_MAX || cf->nmime > CONF_MIME_MAX)
+	    cf->nauth > CONF_AUTH_MAX || cf->nmime > CONF_MIME_MAX ||
+	    cf->nsession > CONF_SESSION_MAX ||
+	    cf->nbody_limit > CONF_BODY_LIMIT_MAX ||
+	    cf->nheader > CONF_HEADER_MAX ||
+	    cf->nserver_name > CONF_SERVER_NAME_MAX ||
+	    cf->nerror_page > CONF_ERROR_PAGE_MAX ||
+	    cf->nlisting > CONF_LISTING_MAX)
 		FAIL();
+	CHECK_IN(cf->session_idle, 1, 86400);
+	CHECK_IN(cf->session_lifetime, 1, 604800);
 	CHECK_IN(cf->workers, 1, CONF_WORKERS_MAX);
 	CHECK_IN(cf->header_timeout, 1, 3600);
 	CHECK_IN(cf->io_timeout, 1, 3600);
@@ -196,8 +204,7 @@ check_conf(const struct conf *cf)
 	CHECK_IN(cf->keepalive_requests, 1, 1000000);
 	CHECK_IN(cf->linger_timeout, 0, 60);
 	CHECK_IN(cf->max_head_size, 256, CONF_MAX_HEAD_SIZE_MAX);
-	/* the default (4096) is one above what the directive accepts */
-	CHECK_IN(cf->max_target_size, 16, CONN_PATH_MAX);
+	CHECK_IN(cf->max_target_size, 16, CONF_MAX_TARGET_SIZE_MAX);
 	CHECK_IN(cf->max_header_fields, 1, CONF_MAX_HEADER_FIELDS_MAX);
 	CHECK_IN(cf->max_field_size, 16, CONF_MAX_HEAD_SIZE_MAX);
 	CHECK_IN(cf->max_body_size, 0, UINT64_C(1) << 40);
@@ -240,6 +247,49 @@ check_conf(const struct conf *cf)
 		check_string(cf, cf->auth[i].file);
 		if (cf->auth[i].prefix[0] != '/' ||
 		    strpbrk(cf->auth[i].realm, "\"\\\r\n") != NULL)
+			FAIL();
+	}
+	check_string(cf, cf->session_api);
+	check_string(cf, cf->session_login);
+	if (cf->session_api == NULL || cf->session_login == NULL)
+		FAIL();
+	for (i = 0; i < cf->nsession; i++) {
+		check_string(cf, cf->session[i].prefix);
+		check_string(cf, cf->session[i].file);
+		if (cf->session[i].prefix[0] != '/')
+			FAIL();
+	}
+	for (i = 0; i < cf->nbody_limit; i++) {
+		check_string(cf, cf->body_limit[i].prefix);
+		if (cf->body_limit[i].prefix[0] != '/')
+			FAIL();
+		CHECK_IN(cf->body_limit[i].bytes, 0, UINT64_C(1) << 40);
+	}
+	/* a header line porch writes: a token name, a value without CR/LF */
+	for (i = 0; i < cf->nheader; i++) {
+		check_string(cf, cf->header[i].prefix);
+		check_string(cf, cf->header[i].name);
+		check_string(cf, cf->header[i].value);
+		if (cf->header[i].prefix[0] != '/' ||
+		    cf->header[i].name[0] == '\0' ||
+		    strpbrk(cf->header[i].name, ": \t\r\n") != NULL ||
+		    strpbrk(cf->header[i].value, "\r\n") != NULL)
+			FAIL();
+	}
+	for (i = 0; i < cf->nserver_name; i++) {
+		check_string(cf, cf->server_name[i]);
+		if (cf->server_name[i][0] == '\0')
+			FAIL();
+	}
+	for (i = 0; i < cf->nerror_page; i++) {
+		CHECK_IN(cf->error_page[i].status, 400, 599);
+		CHECK_IN(cf->error_page[i].len, 0, ERROR_PAGE_MAX);
+		if (cf->error_page[i].body == NULL)
+			FAIL();
+	}
+	for (i = 0; i < cf->nlisting; i++) {
+		check_string(cf, cf->listing[i]);
+		if (cf->listing[i][0] != '/')
 			FAIL();
 	}
 	for (i = 0; i < cf->nmime; i++) {

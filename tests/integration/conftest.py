@@ -446,6 +446,28 @@ def read_response(sock, head_request=False, timeout=5 * SLOW):
     return parse_responses(head + rest[:need], head_only=(0,) if head_request else ())[0]
 
 
+def refused_before_body(server, head, timeout=3 * SLOW):
+    """Sends a head with Expect: 100-continue and no body; the responses
+    up to the close, after checking that no 100 came: the refusal was
+    made from the head."""
+    with server.connect() as s:
+        s.sendall(head)
+        s.settimeout(timeout)
+        raw = recv_until_close(s, timeout)
+    assert b"100 Continue" not in raw
+    rs = parse_responses(raw)
+    assert len(rs) == 1, rs
+    assert rs[0].header("Connection") == "close"
+    return rs[0]
+
+
+def crypt_hash(password, flag="-6"):
+    """A crypt(3) hash of password, as a password file holds it."""
+    r = subprocess.run(["openssl", "passwd", flag, password],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
 def install_cgi(docroot, name, text):
     """Writes an executable script into the docroot's cgi-bin/."""
     d = os.path.join(docroot, "cgi-bin")

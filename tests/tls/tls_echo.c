@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../platform/os.h"
 #ifndef TLS_ECHO_PLAIN
@@ -199,14 +200,15 @@ echo_free(struct echo *e)
 }
 
 static int
-echo_worker(struct echo *e)
+echo_worker(struct echo *e, pid_t parent)
 {
 	struct os_peer	 peer;
 	struct io	 io;
 	int		 fd, which;
 
 	os_signal_worker();
-	os_die_with_parent();
+	if (os_die_with_parent(parent) == -1)
+		return 1;
 #ifndef TLS_ECHO_PLAIN
 	if (tls_worker_init(e->tls) == -1) {
 		fprintf(stderr, "tls_echo: tls_worker_init: %s\n",
@@ -235,10 +237,10 @@ echo_worker(struct echo *e)
 static pid_t
 echo_spawn(struct echo *e)
 {
-	pid_t	 pid;
+	pid_t	 pid, parent = getpid();
 
 	if ((pid = os_fork()) == 0)
-		exit(echo_worker(e));
+		exit(echo_worker(e, parent));
 	if (pid == -1)
 		fprintf(stderr, "tls_echo: fork: %s\n", strerror(errno));
 	return pid;

@@ -75,6 +75,15 @@ env_get(const char *name)
 	return NULL;
 }
 
+/* Builds the environment of in into envp; false when that failed. */
+static bool
+build(const struct cgi_env_input *in)
+{
+	int	 status;
+
+	return cgi_env_build(in, buf, sizeof(buf), envp, ENV_VARS, &status) > 0;
+}
+
 #define CHECK_ENV(name, want)						\
 	do {								\
 		const char *v_ = env_get(name);				\
@@ -93,12 +102,10 @@ test_meta_variables(void)
 	    "Content-Type: application/x-www-form-urlencoded",
 	    "Content-Length: 9", NULL };
 	struct cgi_env_input	 in;
-	int			 status;
 
 	set_fields(f);
 	in = input();
-	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
-	    > 0);
+	CHECK(build(&in));
 	CHECK_ENV("PATH", CGI_PATH);
 	CHECK_ENV("GATEWAY_INTERFACE", "CGI/1.1");
 	CHECK_ENV("SERVER_PROTOCOL", "HTTP/1.1");
@@ -134,7 +141,6 @@ test_optional_variables(void)
 {
 	static const char *const f[] = { "Host: a", NULL };
 	struct cgi_env_input	 in;
-	int			 status;
 
 	set_fields(f);
 	in = input();
@@ -144,8 +150,7 @@ test_optional_variables(void)
 	in.remote_user = "admin";
 	in.length_known = false;	/* chunked: no length to tell */
 	head.minor = 0;
-	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
-	    > 0);
+	CHECK(build(&in));
 	CHECK_ENV("PATH_INFO", NULL);
 	CHECK_ENV("PATH_TRANSLATED", NULL);
 	CHECK_ENV("QUERY_STRING", "");
@@ -167,12 +172,10 @@ test_fields(void)
 	    "Proxy-Authorization: Basic eA==", "Authorization: Basic eA==",
 	    "X.Dotted: skipped", NULL };
 	struct cgi_env_input	 in;
-	int			 status;
 
 	set_fields(f);
 	in = input();
-	CHECK(cgi_env_build(&in, buf, sizeof(buf), envp, ENV_VARS, &status)
-	    > 0);
+	CHECK(build(&in));
 	CHECK_ENV("HTTP_ACCEPT", "text/html");
 	CHECK_ENV("HTTP_X_MULTI", "one, two");
 	CHECK_ENV("HTTP_CONNECTION", NULL);
@@ -187,6 +190,38 @@ test_fields(void)
 	CHECK_ENV("HTTP_AUTHORIZATION", NULL);
 	CHECK_ENV("HTTP_X_DOTTED", NULL);
 	CHECK_ENV("HTTP_X.DOTTED", NULL);
+}
+
+static void
+test_session_hidden(void)
+{
+	static const char *const f[] = { "Host: a",
+	    "Cookie: theme=dark; porch_session=0123456789abcdef0123456789abcdef;"
+	    " lang=en", "X-CSRF-Token: 0123456789abcdef0123456789abcdef", NULL };
+	static const char *const only[] = { "Host: a",
+	    "Cookie: porch_session=0123456789abcdef0123456789abcdef", NULL };
+	struct cgi_env_input	 in;
+
+	set_fields(f);
+	in = input();
+	in.remote_user = "admin";
+	in.auth_type = "Cookie";
+	in.hide_cookie = "porch_session";
+	CHECK(build(&in));
+	CHECK_ENV("AUTH_TYPE", "Cookie");
+	CHECK_ENV("REMOTE_USER", "admin");
+	CHECK_ENV("HTTP_COOKIE", "theme=dark; lang=en");
+	CHECK_ENV("HTTP_X_CSRF_TOKEN", NULL);
+	set_fields(only);
+	in = input();
+	in.hide_cookie = "porch_session";
+	CHECK(build(&in));
+	CHECK_ENV("HTTP_COOKIE", NULL);
+	/* without sessions the cookie is the script's business */
+	in.hide_cookie = NULL;
+	CHECK(build(&in));
+	CHECK_ENV("HTTP_COOKIE",
+	    "porch_session=0123456789abcdef0123456789abcdef");
 }
 
 static void
@@ -226,6 +261,7 @@ main(int argc, char **argv)
 	test_meta_variables();
 	test_optional_variables();
 	test_fields();
+	test_session_hidden();
 	test_ambiguous_names();
 	test_full();
 	return unit_summary();

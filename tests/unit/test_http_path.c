@@ -344,6 +344,37 @@ test_encode(struct unit_guard *out)
 	}
 }
 
+/* http_path_under: which prefixes a path is under. */
+static const struct {
+	int		 line;
+	const char	*path, *prefix;
+	size_t		 want;
+} under_cases[] = {
+	{ __LINE__, "/admin", "/admin", 6 },
+	{ __LINE__, "/admin/", "/admin", 6 },
+	{ __LINE__, "/admin/x/y", "/admin", 6 },
+	{ __LINE__, "/administer", "/admin", 0 },
+	{ __LINE__, "/admi", "/admin", 0 },
+	{ __LINE__, "/admin", "/admin/", 0 },
+	{ __LINE__, "/admin/", "/admin/", 7 },
+	{ __LINE__, "/admin/x", "/admin/", 7 },
+	{ __LINE__, "/", "/", 1 },
+	{ __LINE__, "/anything", "/", 1 },
+	{ __LINE__, "/Admin", "/admin", 0 },
+	{ __LINE__, "/a", "", 0 },
+};
+
+static void
+test_under(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(under_cases) / sizeof(under_cases[0]); i++)
+		CHECK_INT_AT(under_cases[i].line,
+		    (int)http_path_under(under_cases[i].path,
+		    under_cases[i].prefix), (int)under_cases[i].want, "under");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +389,7 @@ main(int argc, char **argv)
 	test_dotfiles(&in);
 	test_long_paths(&in, &out);
 	test_encode(&out);
+	test_under();
 	printf("test_http_path: %zu path cases, %zu dotfile cases\n",
 	    sizeof(path_cases) / sizeof(path_cases[0]),
 	    sizeof(dot_cases) / sizeof(dot_cases[0]) +

@@ -32,7 +32,9 @@ UNIT_HEADERS := tests/unit/unit.h http/http.h cgi/cgi.h server/server.h
 UNIT_SRC_test_http_value := http/http_value.c http/http_parse.c
 UNIT_SRC_test_http_path := http/http_path.c http/http_parse.c
 UNIT_SRC_test_http_basic := http/http_basic.c http/http_parse.c
-UNIT_SRC_test_cgi_env := cgi/cgi_env.c http/http_parse.c
+UNIT_SRC_test_http_cookie := http/http_cookie.c http/http_parse.c
+UNIT_SRC_test_http_form := http/http_form.c http/http_parse.c
+UNIT_SRC_test_cgi_env := cgi/cgi_env.c http/http_parse.c http/http_cookie.c
 UNIT_SRC_test_cgi_header := cgi/cgi_header.c http/http_parse.c
 UNIT_SRC_test_os_io := platform/os_io.c platform/os_time.c \
 	platform/os_signal.c
