@@ -79,6 +79,7 @@ deps:
 -include tests/fuzz/fuzz.mk
 -include tests/tls/tls.mk
 -include tests/cgi/cgi.mk
+include rootfs/ui/ui.mk
 
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
@@ -95,8 +96,8 @@ test-repeat: $(PORCH) deps
 bench: all
 	sh bench/run.sh
 
-run: $(PORCH)
-	sh rootfs/run-dev.sh $(PORCH) $(PORT)
+run: $(PORCH) ui
+	sh rootfs/run-dev.sh $(PORCH) $(PORT) $(UI_WWW)
 
 test: deps
 	@sh tests/run-all.sh

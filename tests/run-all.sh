@@ -52,6 +52,8 @@ step valgrind sh tests/valgrind.sh
 if [ -f tests/tls/tls.mk ]; then
 	step tls make tls-test
 fi
+step ui-unit make ui-unit
+step ui make ui-test
 step build-armhf make ARCH=armhf
 step integration-armhf make ARCH=armhf integration \
     PYTEST_ARGS="-m 'not host_only'"
