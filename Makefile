@@ -84,6 +84,8 @@ integration: $(PORCH)
 bench: all
 	sh bench/run.sh
 
+-include bench/bench.mk
+
 run: $(PORCH)
 	sh rootfs/run-dev.sh $(PORCH) $(PORT)
 
