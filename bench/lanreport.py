@@ -314,8 +314,9 @@ def cpu_tables(res, cpu, full):
                      "was otherwise idle.\n\n"
                      + table(["workload"] + srvs, rows_of("srv_core_other_pct", 0)))
     else:
+        # rows without the relay (no added delay) have none to count
         rl = [a.get("relay_us_per_req") for per in cpu.values() for a in per.values()
-              if a.get("relay_us_per_req") is not None]
+              if a.get("relay_us_per_req")]
         cl = [(a.get("cli_ours_pct"), w, s) for w, per in cpu.items() for s, a in per.items()
               if a.get("cli_ours_pct") is not None]
         if rl and cl:
@@ -378,10 +379,13 @@ def tls_tables(res, tls):
                     "%s %s" % (r["version"], "resumed" if r["resume"] else "full") == k]
             e = {f: sum(r.get(f, 0) for r in runs) for f in
                  ("err_connect", "err_handshake", "err_answer", "non200")}
+            what = {"err_connect": "could not connect",
+                    "err_handshake": "failed in the handshake",
+                    "err_answer": "closed after the handshake, before the answer",
+                    "non200": "answered, not 200"}
             if any(e.values()):
                 errs.append("%s %s: %s" % (s, k, ", ".join(
-                    "%d %s" % (v, f.replace("err_", "failed in ").replace("non200", "not 200"))
-                    for f, v in e.items() if v)))
+                    "%d %s" % (v, what[f]) for f, v in e.items() if v)))
     if errs:
         out.append("\n⚠ connections that failed, by where: " + "; ".join(errs) + ".")
     mem = res.get("tls_memory") or {}

@@ -300,6 +300,7 @@ struct conn {
 	int		 fd;
 	SSL		*ssl;
 	enum conn_state	 state;
+	enum conn_state	 failed_in;	/* the state it failed in */
 	int		 slot;		/* owner's index */
 	int		 busy;		/* a request is on it */
 	int		 reused;	/* a resumed TLS session */
@@ -508,6 +509,7 @@ static void conn_step(struct conn *);
 static void
 conn_fail(struct conn *c, int retryable)
 {
+	c->failed_in = c->state;
 	c->state = C_DEAD;
 	c->owner->failed(c, retryable);
 }
@@ -1197,10 +1199,11 @@ hs_failed(struct conn *c, int retryable)
 
 	(void)retryable;
 	hs.errors++;
-	/* conn_fail set C_DEAD: where it was is in how far it got */
-	if (c->ssl && SSL_is_init_finished(c->ssl))
+	/* not SSL_is_init_finished(): OpenSSL 3 leaves a connection that
+	 * met an unexpected EOF in its error state */
+	if (c->failed_in == C_READY)
 		hs.err_answer++;
-	else if (c->ssl && SSL_in_before(c->ssl))
+	else if (c->failed_in == C_CONNECTING)
 		hs.err_connect++;
 	else
 		hs.err_handshake++;
