@@ -142,11 +142,12 @@ class Lan:
             L.set_rate(mbit)
             self.rate = mbit
 
-    def client(self, argv, timeout):
+    def client(self, argv, timeout, env=None):
         """A client on the client CPU, in the clients' cgroup; its output."""
         p = subprocess.Popen(L.wrap(argv, None, L.CLI_CPU, self.cg_client),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+                             start_new_session=True,
+                             env=dict(os.environ, **env) if env else None)
         self.bg.append(p)
         try:
             out, _ = p.communicate(timeout=timeout)
@@ -178,6 +179,7 @@ class Lan:
 
     def snapshot(self, inst):
         return {"t": time.monotonic(), "server": inst.cpu_seconds(), "sleeps": inst.sleeps(),
+                "drops": L.drops(),
                 "relay": L.cg_usage_s(self.cg_relay) if self.cg_relay else None,
                 "client": L.cg_usage_s(self.cg_client) if self.cg_client else None,
                 "stat": L.cpu_times()}
@@ -187,7 +189,7 @@ class Lan:
         """Per-request figures between snapshots a and b for n requests."""
         dt = b["t"] - a["t"]
         srv = b["server"] - a["server"]
-        out = {"server_cpu_s": srv, "wall_s": dt,
+        out = {"server_cpu_s": srv, "wall_s": dt, "drops": b["drops"] - a["drops"],
                "cpu_us_per_req": 1e6 * srv / n if n else None,
                "sleeps_per_req": (b["sleeps"] - a["sleeps"]) / n if n else None}
         if a["relay"] is not None:
@@ -430,6 +432,7 @@ class Lan:
                                     pass
                         run = {"rep": rep, "server": d, "proto": proto, "cond": cond,
                                "loads": loads, "server_cpu_s": b["server"] - a["server"],
+                               "drops": b["drops"] - a["drops"],
                                "wall_s": b["t"] - a["t"],
                                "srv_core_other_pct": self.delta(a, b, 1)["srv_core_other_pct"]}
                         if not loads:
@@ -451,6 +454,28 @@ class Lan:
                             "  (load %.0f req/s)" % run["load"].get("rps", 0)
                             if load is not None else ""))
                         time.sleep(0.2)
+        self.page_traces(result, displays)
+
+    def page_traces(self, result, displays):
+        """One traced cold + warm load per server and protocol, alone: when
+        each connection opened and each response ended (build/bench/
+        trace-page-SERVER-PROTO.txt)."""
+        result["page_traces"] = {}
+        for d in displays:
+            inst = self.tls[d]
+            for proto in ("http", "https"):
+                argv = [self.lanclient, "page", "-p",
+                        str(inst.tls_port if proto == "https" else inst.port), "-c",
+                        str(PAGE_CONNS), "-n", "1", "-g", str(PAGE_GAP_MS), "-u", P.PAGE]
+                if proto == "https":
+                    argv += ["-T", "1.3"]
+                out = self.client(argv, 120, env={"LANCLIENT_TRACE": "1"})
+                key = "%s-%s" % (d, proto)
+                result["page_traces"][key] = out
+                os.makedirs(OUT, exist_ok=True)
+                with open(os.path.join(OUT, "trace-page-%s.txt" % key), "w") as f:
+                    f.write(out)
+                time.sleep(0.2)
 
     def profile_section(self, result):
         """Syscalls per request (strace -c) and where porch's CPU goes

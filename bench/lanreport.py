@@ -243,6 +243,13 @@ def link_section(res):
                      fmt(b.get("relay_ns_per_byte"), 2) if b.get("relay_ns_per_byte") else "–"])
     out.append("\nOne TCP download through the link (tbf on both ends):\n")
     out.append(table(["rate", "path", "achieved Mbit/s", "relay CPU ns/byte"], rows))
+    dr = {sec: sum(max(0, r.get("drops") or 0) for r in res.get(key, []))
+          for sec, key in (("CPU rows", "cpu_runs"), ("TLS", "tls_runs"),
+                           ("page loads", "page_runs"))}
+    if any(("drops" in r) for key in ("cpu_runs", "tls_runs", "page_runs")
+           for r in res.get(key, [])):
+        out.append("\nPackets the link (tbf, 4 MB queue) dropped during the measured runs: "
+                   + ", ".join("%s %d" % (k, v) for k, v in dr.items()) + ".")
     rs = res.get("relay_stats") or {}
     if rs:
         out.append("\nRelay over the whole run: %s connections, %s MB up, %s MB down; its "
@@ -465,6 +472,12 @@ def page_tables(res, page, extra, full):
                              fmt_ms(a["p95"]), fmt_ms(a["max"]), fmt(a["opened"], 1),
                              fmt(a["kept"], 1), fmt(a["full"], 1), fmt(a["resumed"], 1),
                              a["retries"], a["errors"], a["timeouts"]])
+        tr = res.get("page_traces") or {}
+        for key in ("porch-http", "porch-https"):
+            if tr.get(key):
+                out.append("\nOne traced load, %s, alone (ms since the load began; fd; "
+                           "status; bytes; path; when it was asked):\n\n```\n%s```" % (
+                               key, tr[key]))
         out.append("\nPer cell (medians per load of connections opened, connections kept "
                    "from the previous load, full and resumed handshakes):\n")
         out.append(table(["cell", "server", "loads", "p50", "p95", "max", "opened", "kept",
@@ -521,7 +534,7 @@ def header(res, b):
                                                                  "busybox") if k in v),
         "- link: server in netns porchbench-srv pinned to CPU 0, bound to 10.213.18.1 only; "
         "relay and clients in porchbench-cli on CPU 1; %d µs round trip added by "
-        "bench/tools/relay.c; tbf 100 Mbit/s (1 Gbit/s where a row says so)" % res["rtt_us"],
+        "bench/tools/relay.c; tbf 100 Mbit/s (1 Gbit/s where a row says so), 4 MB queue" % res["rtt_us"],
         "- runs: %g s per load run, %d passes, servers interleaved (order rotated per pass), "
         "medians" % (res["duration_s"], res["reps"]),
     ]

@@ -132,12 +132,28 @@ def setup(rate_mbit):
 def set_rate(rate_mbit):
     """tbf on both ends. The bucket holds about 1.5 ms of the rate (at
     least 16 KB): larger segments from the sender's GSO are cut to the MTU
-    by tbf, so the link serialises bytes as a wire would; the queue holds
-    up to 10 ms."""
+    by tbf, so the link serialises bytes as a wire would. The queue is
+    deep (4 MB), as a host's own egress queue is (fq_codel holds 10,240
+    packets): with a short one, six answers sent at once overflow it and
+    a lost last segment costs TCP its 200 ms minimum retransmission
+    timeout, a drop a server's own queue would not make. drops() counts
+    what it still drops."""
     burst = max(16 * 1024, int(rate_mbit * 1e6 / 8 * 0.0015))
     for ns, dev in ((NS_SRV, DEV_SRV), (NS_CLI, DEV_CLI)):
         sh("tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
-           "%dmbit" % rate_mbit, "burst", str(burst), "latency", "10ms")
+           "%dmbit" % rate_mbit, "burst", str(burst), "limit", str(4 << 20))
+
+
+def drops():
+    """Packets tbf dropped so far, server side + client side (they count
+    from the last set_rate)."""
+    import re
+    n = 0
+    for ns, dev in ((NS_SRV, DEV_SRV), (NS_CLI, DEV_CLI)):
+        out = sh("tc", "-s", "-n", ns, "qdisc", "show", "dev", dev, check=False).stdout
+        m = re.search(r"dropped (\d+)", out)
+        n += int(m.group(1)) if m else 0
+    return n
 
 
 def enter_client_ns():
