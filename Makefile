@@ -96,6 +96,8 @@ test-repeat: $(PORCH) deps
 bench: all
 	sh bench/run.sh
 
+-include bench/bench.mk
+
 run: $(PORCH) ui
 	sh rootfs/run-dev.sh $(PORCH) $(PORT) $(UI_WWW)
 

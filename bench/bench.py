@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""porch's benchmark harness: porch against the servers firmware teams use.
+"""porch's loopback benchmark (issue 7): porch against the servers firmware
+teams use, client and server on the same two cores over 127.0.0.1.
 
-Run through bench/run.sh (make bench), which installs the packages and
-builds porch first. Environment:
+Run through bench/run.sh loopback (make bench-loopback), which installs the
+packages and builds porch first. The router's view (LAN-like link, server on
+one core, page loads) is bench/lan.py (make bench). Environment:
 
   PORCH_BIN         porch to measure (required; glibc -O2 build)
   PORCH_STATIC_BIN  static musl build (memory, and two workloads), optional
-  BENCH_OUT         output dir (default build/bench)
+  BENCH_OUT         output dir (default build/bench/loopback)
   BENCH_DURATION    seconds per load run (default 3)
   BENCH_REPS        repetitions, servers interleaved (default 3)
   BENCH_SERVERS     comma list to restrict (porch is always included)
@@ -38,7 +40,7 @@ import report  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 D = float(os.environ.get("BENCH_DURATION", "3"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
-OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "build/bench")))
+OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "build/bench/loopback")))
 
 # display name -> kind; porch-musl is porch's static musl build
 ORDER = ["porch", "porch-musl", "nginx", "lighttpd", "apache", "busybox", "mini_httpd"]
@@ -639,9 +641,9 @@ def main():
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     report.write_all(result, OUT, os.environ.get("BENCH_RESULTS_MD") or
-                     os.path.join(ROOT, "bench", "RESULTS.md"))
+                     os.path.join(ROOT, "bench", "RESULTS-loopback.md"))
     log("wrote %s/results.json, results.md, results.png and %s" % (
-        OUT, os.environ.get("BENCH_RESULTS_MD") or "bench/RESULTS.md"))
+        OUT, os.environ.get("BENCH_RESULTS_MD") or "bench/RESULTS-loopback.md"))
     return 0
 
 

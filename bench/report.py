@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Tables, chart and target verdicts from build/bench/results.json.
+"""Tables, chart and target verdicts from build/bench/loopback/results.json.
 
-    python3 bench/report.py [build/bench/results.json]
+    python3 bench/report.py [build/bench/loopback/results.json]
 
-rewrites build/bench/results.md, results.png and bench/RESULTS.md from a
-stored run (bench.py calls write_all at the end of every run).
+rewrites build/bench/loopback/results.md, results.png and
+bench/RESULTS-loopback.md from a stored run (bench.py calls write_all at the
+end of every run).
 """
 import json
 import os
@@ -392,10 +393,12 @@ the plain HTTP rows."""
 def write_md(res, agg, path, summary):
     t = targets(res, agg)
     md = []
-    md.append("# porch benchmark results\n")
+    md.append("# porch benchmark results: loopback (issue 7)\n")
     if summary:
-        md.append("Written by `make bench` (bench/run.sh); raw data in "
-                  "build/bench/results.json, chart build/bench/results.png. "
+        md.append("Written by `make bench-loopback` (bench/run.sh loopback); raw data in "
+                  "build/bench/loopback/results.json, chart build/bench/loopback/results.png. "
+                  "The router's view (LAN-like link, server on one core) is `make bench`, "
+                  "bench/RESULTS.md. "
                   "Absolute numbers drift with the machine's load: compare the ratios "
                   "within one run.\n")
     md.append(header(res) + "\n")
@@ -411,7 +414,7 @@ def write_md(res, agg, path, summary):
     md.append(sizes_table(res) + "\n")
     md.append("## Profile of porch\n")
     md.append(profile_section(res) + "\n")
-    analysis = os.path.join(ROOT, "bench", "analysis.md")
+    analysis = os.path.join(ROOT, "bench", "analysis-loopback.md")
     if summary and os.path.exists(analysis):
         md.append(open(analysis).read().strip() + "\n")
     if not summary:
@@ -504,8 +507,9 @@ def write_all(res, outdir, results_md):
 
 
 if __name__ == "__main__":
-    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/bench/results.json")
+    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT,
+                                                             "build/bench/loopback/results.json")
     with open(src) as f:
         res = json.load(f)
     write_all(res, os.path.dirname(os.path.abspath(src)), os.path.join(ROOT, "bench",
-                                                                         "RESULTS.md"))
+                                                                         "RESULTS-loopback.md"))

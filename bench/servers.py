@@ -1,4 +1,5 @@
-"""The servers under test: a minimal config each, bound to 127.0.0.1 only.
+"""The servers under test: a minimal config each, bound to 127.0.0.1 only
+(or, for the LAN benchmark, to the server namespace's own address).
 
 Every server gets its own directory under the run's temp dir, the same
 document root, access logs off (mini_httpd cannot turn its log off: it
@@ -7,6 +8,10 @@ writes to /dev/null), workers run as nobody, keep-alive at 100 requests and
 
 Each server is started in its own session (setsid) and stopped through the
 pid we started (and its process group); nothing outlives the run.
+
+The LAN benchmark (bench/lan.py) sets, per instance: bind (address),
+ports (fixed), wrapper (argv -> argv: namespace, CPU, cgroup) and cgroup
+(CPU time from cpuacct instead of /proc).
 """
 import os
 import signal
@@ -24,10 +29,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http_ok(port, path="/1k.txt", timeout=1.0):
+def http_ok(port, path="/1k.txt", timeout=1.0, host="127.0.0.1"):
     """One GET over a fresh connection; True on a 200 answer."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
             data = b""
             while b"\r\n" not in data:
@@ -40,9 +45,9 @@ def http_ok(port, path="/1k.txt", timeout=1.0):
         return False
 
 
-def tcp_open(port, timeout=0.5):
+def tcp_open(port, timeout=0.5, host="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
@@ -108,6 +113,11 @@ def sleeps(pids):
 
 TICK = os.sysconf("SC_CLK_TCK")
 
+# MIME types of the files served (the admin page of bench/page.py)
+MIME = {".txt": "text/plain", ".html": "text/html", ".css": "text/css",
+        ".js": "text/javascript", ".png": "image/png", ".ico": "image/x-icon",
+        ".json": "application/json"}
+
 
 def rollup(pid):
     """(pss_kib, private_kib, rss_kib) of one process, or None."""
@@ -136,8 +146,13 @@ class Server:
     closes = False        # closes every connection (no keep-alive)
     note = ""
 
-    def __init__(self, name, base, www, workers=None, tls_files=None, want_tls=False):
+    def __init__(self, name, base, www, workers=None, tls_files=None, want_tls=False,
+                 bind="127.0.0.1", ports=None, wrapper=None, cgroup=None):
         self.name = name
+        self.bind = bind
+        self.fixed_ports = ports        # (http, https) or None: free ports
+        self.wrapper = wrapper
+        self.cgroup = cgroup
         self.dir = os.path.join(base, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -165,18 +180,24 @@ class Server:
     def start(self, timeout=15.0):
         last = "did not start"
         for _attempt in range(3):
-            self.port = free_port()
-            self.tls_port = free_port() if self.want_tls else None
+            if self.fixed_ports:
+                self.port = self.fixed_ports[0]
+                self.tls_port = self.fixed_ports[1] if self.want_tls else None
+            else:
+                self.port = free_port()
+                self.tls_port = free_port() if self.want_tls else None
             self.write_config()
             self.log = open(os.path.join(self.dir, "stdout.log"), "ab")
-            self.proc = subprocess.Popen(self.argv(), cwd=self.dir, stdin=subprocess.DEVNULL,
+            argv = self.wrapper(self.argv()) if self.wrapper else self.argv()
+            self.proc = subprocess.Popen(argv, cwd=self.dir, stdin=subprocess.DEVNULL,
                                          stdout=self.log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break
-                if http_ok(self.port) and (self.tls_port is None or tcp_open(self.tls_port)):
+                if http_ok(self.port, host=self.bind) and (
+                        self.tls_port is None or tcp_open(self.tls_port, host=self.bind)):
                     # a pool is ready once all its workers exist
                     if not self.pool or len(tree(self.proc.pid)) >= self.workers + 1:
                         return
@@ -194,7 +215,11 @@ class Server:
         return [p for p in self.pids() if p != self.proc.pid] or [self.proc.pid]
 
     def cpu_seconds(self):
-        """CPU time used so far by the server's processes and reaped children."""
+        """CPU time used so far by the server's processes and reaped children
+        (with a cgroup: by everything ever started in it, exact)."""
+        if self.cgroup:
+            with open(os.path.join(self.cgroup, "cpuacct.usage")) as f:
+                return int(f.read()) / 1e9
         return cpu_ticks(self.pids()) / TICK
 
     def sleeps(self):
@@ -254,6 +279,7 @@ class Porch(Server):
     def __init__(self, *a, **kw):
         self.bin = kw.pop("bin")
         self.has_tls = kw.pop("has_tls", False)
+        self.extra = kw.pop("extra", [])    # more "directive value" strings
         super().__init__(*a, **kw)
 
     @property
@@ -266,9 +292,10 @@ class Porch(Server):
              "error_log %s" % self.f("error.log"), "pid_file %s" % self.f("porch.pid")]
         if self.tls_port:
             cert, key = self.tls_files
-            o += ["tls_listen 127.0.0.1:%d" % self.tls_port, "tls_cert %s" % cert,
+            o += ["tls_listen %s:%d" % (self.bind, self.tls_port), "tls_cert %s" % cert,
                   "tls_key %s" % key]
-        argv = [self.bin, "-l", "127.0.0.1:%d" % self.port, "-r", self.www,
+        o += self.extra
+        argv = [self.bin, "-l", "%s:%d" % (self.bind, self.port), "-r", self.www,
                 "-w", str(self.workers)]
         for d in o:
             argv += ["-o", d]
@@ -288,11 +315,11 @@ class Nginx(Server):
         if self.tls_port:
             cert, key = self.tls_files
             ssl = """
-        listen 127.0.0.1:%d ssl;
+        listen %s:%d ssl;
         ssl_certificate %s;
         ssl_certificate_key %s;
         ssl_session_cache shared:SSL:1m;
-        ssl_session_tickets on;""" % (self.tls_port, cert, key)
+        ssl_session_tickets on;""" % (self.bind, self.tls_port, cert, key)
         with open(self.f("nginx.conf"), "w") as fh:
             fh.write("""daemon off;
 master_process on;
@@ -309,15 +336,21 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     keepalive_timeout %d;
     keepalive_requests %d;
-    types { text/plain txt; text/html html; }
+    types { %s }
     default_type application/octet-stream;
     server {
-        listen 127.0.0.1:%d;%s
+        listen %s:%d;%s
         root %s;
+        # no CGI in nginx: the admin page's API answer as a static file
+        location = /cgi-bin/status {
+            default_type application/json;
+            alias %s/cgi-bin/status.json;
+        }
     }
 }
 """ % (self.workers, self.f("nginx.pid"), self.f("error.log"), KA_TIMEOUT, KA_REQUESTS,
-                self.port, ssl, self.www))
+                " ".join("%s %s;" % (t, e[1:]) for e, t in MIME.items()),
+                self.bind, self.port, ssl, self.www, self.www))
 
     def argv(self):
         return ["/usr/sbin/nginx", "-p", self.dir, "-e", self.f("error.log"),
@@ -338,8 +371,8 @@ class Apache(Server):
         with open(self.f("httpd.conf"), "w") as fh:
             fh.write("""ServerRoot %(dir)s
 %(lm)s
-Listen 127.0.0.1:%(port)d
-ServerName 127.0.0.1
+Listen %(bind)s:%(port)d
+ServerName %(bind)s
 PidFile %(dir)s/httpd.pid
 DefaultRuntimeDir %(dir)s
 Mutex file:%(dir)s default
@@ -349,8 +382,7 @@ ErrorLog %(dir)s/error.log
 LogLevel warn
 HostnameLookups Off
 TypesConfig /dev/null
-AddType text/plain .txt
-AddType text/html .html
+%(types)s
 DocumentRoot %(www)s
 <Directory />
     AllowOverride None
@@ -375,7 +407,8 @@ MaxRequestWorkers %(w)d
 MaxConnectionsPerChild 0
 ListenBacklog 511
 """ % dict(dir=self.dir, lm=lm, port=self.port, www=self.www, kar=KA_REQUESTS,
-                kat=KA_TIMEOUT, w=w, w1=w + 1))
+                kat=KA_TIMEOUT, w=w, w1=w + 1, bind=self.bind,
+                types="\n".join("AddType %s %s" % (t, e) for e, t in MIME.items())))
 
     def argv(self):
         return ["/usr/sbin/apache2", "-f", self.f("httpd.conf"), "-DFOREGROUND"]
@@ -393,16 +426,16 @@ class Lighttpd(Server):
         if self.tls_port:
             cert, key = self.tls_files
             mods += ', "mod_openssl"'
-            ssl = """$SERVER["socket"] == "127.0.0.1:%d" {
+            ssl = """$SERVER["socket"] == "%s:%d" {
     ssl.engine = "enable"
     ssl.pemfile = "%s"
     ssl.privkey = "%s"
 }
-""" % (self.tls_port, cert, key)
+""" % (self.bind, self.tls_port, cert, key)
         with open(self.f("lighttpd.conf"), "w") as fh:
             fh.write("""server.modules = ( %s )
 server.document-root = "%s"
-server.bind = "127.0.0.1"
+server.bind = "%s"
 server.port = %d
 server.username = "nobody"
 server.groupname = "nogroup"
@@ -412,12 +445,13 @@ server.network-backend = "sendfile"
 server.max-keep-alive-requests = %d
 server.max-keep-alive-idle = %d
 index-file.names = ( "index.html" )
-mimetype.assign = ( ".txt" => "text/plain", ".html" => "text/html" )
+mimetype.assign = ( %s )
 $HTTP["url"] =~ "^/cgi-bin/" {
     cgi.assign = ( "" => "" )
 }
-%s""" % (mods, self.www, self.port, self.f("error.log"), self.f("lighttpd.pid"),
-                KA_REQUESTS, KA_TIMEOUT, ssl))
+%s""" % (mods, self.www, self.bind, self.port, self.f("error.log"),
+                self.f("lighttpd.pid"), KA_REQUESTS, KA_TIMEOUT,
+                ", ".join('"%s" => "%s"' % (e, t) for e, t in MIME.items()), ssl))
 
     def argv(self):
         return ["/usr/sbin/lighttpd", "-D", "-f", self.f("lighttpd.conf")]
@@ -432,7 +466,7 @@ class Busybox(Server):
         open(self.f("httpd.conf"), "w").close()
 
     def argv(self):
-        return ["/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:%d" % self.port,
+        return ["/bin/busybox", "httpd", "-f", "-p", "%s:%d" % (self.bind, self.port),
                 "-h", self.www, "-c", self.f("httpd.conf"), "-u", "nobody:nogroup"]
 
 
@@ -442,7 +476,7 @@ class MiniHttpd(Server):
     note = "fork per connection, no keep-alive, access log to /dev/null"
 
     def argv(self):
-        return ["/usr/sbin/mini_httpd", "-D", "-h", "127.0.0.1", "-p", str(self.port),
+        return ["/usr/sbin/mini_httpd", "-D", "-h", self.bind, "-p", str(self.port),
                 "-d", self.www, "-u", "nobody", "-c", "cgi-bin/*", "-l", "/dev/null",
                 "-i", self.f("mini_httpd.pid")]
 
