@@ -110,7 +110,7 @@ struct os_pollfd {
 int	 os_poll(struct os_pollfd *, int, int64_t *deadline_ms,
 	    const struct io_watch *);
 int	 os_wait(const int *fds, int nfds, int64_t deadline_ms,
-	    bool interruptible);
+	    bool interruptible, int *nready);
 int	 os_wait_fds(struct os_pollfd *, int, int64_t deadline_ms);
 ssize_t	 os_read_deadline(int fd, void *, size_t, int64_t deadline_ms);
 int	 os_write_all(int fd, const void *, size_t, int64_t deadline_ms);

@@ -110,12 +110,14 @@ os_wait_fd(int fd, short events, int64_t *deadline_ms,
 }
 
 /*
- * Index of the first readable (or hung-up) fd; -1 with ETIMEDOUT, or with
- * EINTR when interruptible and a stop signal arrived. The signals stay
- * blocked outside the wait, so none is lost between a check and a sleep.
+ * Index of the first readable (or hung-up) fd, and in *nready (when not
+ * NULL) how many were; -1 with ETIMEDOUT, or with EINTR when
+ * interruptible and a stop signal arrived. The signals stay blocked
+ * outside the wait, so none is lost between a check and a sleep.
  */
 int
-os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible)
+os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible,
+    int *nready)
 {
 	struct pollfd	 pfd[1 + OS_WATCH_MAX];
 	struct timespec	 ts, *tsp;
@@ -149,6 +151,8 @@ os_wait(const int *fds, int nfds, int64_t deadline_ms, bool interruptible)
 		if (errno != EINTR || interruptible)
 			return -1;
 	}
+	if (nready != NULL)
+		*nready = n;
 	for (i = 0; i < nfds; i++)
 		if (pfd[i].revents != 0)
 			return i;

@@ -77,7 +77,7 @@ conn_wait_idle(struct conn *c)
 {
 	struct worker	*w = c->w;
 	int		 fds[1 + CONF_LISTEN_MAX];
-	int		 i, n, nfds;
+	int		 i, n, nfds, ready;
 	int64_t		 deadline, wait;
 	bool		 pressure;
 
@@ -94,15 +94,20 @@ conn_wait_idle(struct conn *c)
 		 * served (with Connection: close); a quiet connection closes. */
 		if (worker_should_close(w))
 			return os_wait(fds, 1, os_now_ms() + CONN_IDLE_RECHECK_MS,
-			    false) == 0;
-		n = os_wait(fds, nfds, deadline, true);
+			    false, NULL) == 0;
+		n = os_wait(fds, nfds, deadline, true, &ready);
+		if (n == 0 && ready == 1) {
+			/* The listeners were quiet: no queue now. */
+			worker_pool_calm(w);
+			return 1;
+		}
 		if (n == 0)
 			return 1;
 		if (n > 0) {
 			pressure = worker_pool_pressure(w);
 			wait = pressure ? conn_idle_grace(c) :
 			    CONN_IDLE_RECHECK_MS;
-			n = os_wait(fds, 1, os_now_ms() + wait, true);
+			n = os_wait(fds, 1, os_now_ms() + wait, true, NULL);
 			if (n == 0)
 				return 1;
 			if (pressure && n == -1 && errno == ETIMEDOUT)

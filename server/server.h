@@ -474,6 +474,7 @@ void	 worker_buffers(struct worker *);
 void	 worker_run(struct worker *) __attribute__((noreturn));
 bool	 worker_should_close(struct worker *);
 bool	 worker_pool_pressure(struct worker *);
+void	 worker_pool_calm(struct worker *);
 void	 worker_watch_init(struct worker *);
 int64_t	 worker_pressure_slice(struct worker *);
 void	 worker_reap(void);

@@ -47,6 +47,18 @@ worker_pool_pressure(struct worker *w)
 }
 
 /*
+ * The idle wait saw the listeners quiet when its connection woke it: the
+ * accept queue is empty now, which saves this millisecond's question.
+ */
+void
+worker_pool_calm(struct worker *w)
+{
+	w->pressure_ms = os_now_ms();
+	w->pressure = false;
+	w->queued = 0;
+}
+
+/*
  * Under pressure, how long a busy connection keeps its worker: the turn
  * that lets the workers reach every queued connection within
  * pressure_wait, never shorter than pressure_slice. Long turns when few
