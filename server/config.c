@@ -385,13 +385,11 @@ set_listen(struct conf *cf, const struct directive *d, char **av, int ac,
 			return -1;
 		}
 	l->tls = strcmp(d->name, "tls_listen") == 0;
-#ifndef PORCH_TLS
-	if (l->tls) {
+	if (l->tls && !tls_available()) {
 		conf_error(where, d->name, "porch was built without TLS "
 		    "(make TLS=0)");
 		return -1;
 	}
-#endif
 	cf->nlisten++;
 	return 0;
 }

@@ -8,9 +8,6 @@
 #include <string.h>
 
 #include "server.h"
-#ifdef PORCH_TLS
-#include "../tls/tls.h"
-#endif
 
 #define CONN_IDLE_RECHECK_MS	10	/* listener busy, idle worker exists */
 
@@ -304,14 +301,12 @@ conn_io_open(struct conn *c, int fd, bool tls)
 	c->io.watch = &c->w->watch_io;
 	if (!tls)
 		return 0;
-#ifdef PORCH_TLS
 	c->tls = true;
 	sb_set_state(c->w->slot, SB_READING_HEAD);
 	if (tls_accept(c->w->tls, &c->io, os_now_ms() +
 	    (int64_t)c->conf->tls_handshake_timeout * 1000) == 0)
 		return 0;
 	conn_log(c, NULL, LOG_DEBUG, "tls handshake: %s", strerror(errno));
-#endif
 	os_close(fd);
 	return -1;
 }

@@ -14,9 +14,6 @@
 #include <string.h>
 
 #include "server.h"
-#ifdef PORCH_TLS
-#include "../tls/tls.h"
-#endif
 
 #define MASTER_STABLE_MS	10000	/* a worker this old resets back-off */
 
@@ -112,6 +109,17 @@ listeners_apply(const struct conf *cf)
 	return 0;
 }
 
+/* What a configuration asks of tls/; names: this host's name and addresses. */
+static void
+tls_settings_of(const struct conf *cf, struct tls_settings *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->cert_file = cf->tls_cert;
+	ts->key_file = cf->tls_key;
+	ts->autogen = cf->tls_autogen;
+	ts->ticket_lifetime = cf->tls_ticket_lifetime;
+}
+
 /*
  * The TLS context of a configuration: certificate loaded (or generated)
  * in the master, before fork, so every worker shares it. -1 on error,
@@ -120,42 +128,20 @@ listeners_apply(const struct conf *cf)
 static int
 tls_prepare(const struct conf *cf, struct tls_server **out)
 {
-#ifdef PORCH_TLS
 	struct tls_settings	 ts;
-	char			 err[256], host[TLS_CERT_CN_MAX];
+	char			 err[512];
 
 	*out = NULL;
 	if (!conf_has_tls(cf))
 		return 0;
-	memset(&ts, 0, sizeof(ts));
-	ts.cert_file = cf->tls_cert;
-	ts.key_file = cf->tls_key;
-	ts.autogen = cf->tls_autogen;
-	if (os_hostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "%s", PORCH_SERVER_NAME);
-	ts.autogen_cn = host;
-	ts.ticket_lifetime = cf->tls_ticket_lifetime;
-	if ((*out = tls_server_new(&ts, err, sizeof(err))) == NULL) {
+	tls_settings_of(cf, &ts);
+	if ((*out = tls_server_new(&ts, NULL, err, sizeof(err))) == NULL) {
 		log_warnx("tls: %s", err);
 		return -1;
 	}
+	if (err[0] != '\0')
+		log_warnx("tls: %s", err);
 	return 0;
-#else
-	(void)cf;
-	*out = NULL;
-	return 0;
-#endif
-}
-
-static void
-tls_release(struct tls_server *t)
-{
-#ifdef PORCH_TLS
-	if (t != NULL)
-		tls_server_free(t);
-#else
-	(void)t;
-#endif
 }
 
 /* Log files are created for the workers' user, who reopens them. */
@@ -215,10 +201,8 @@ worker_start(int slot, uint32_t serial)
 		fatalx("out of memory for buffers");
 	if ((w.accept_fd = os_accepter_open(m.fds, m.nlisten)) == -1)
 		fatal("epoll for listeners");
-#ifdef PORCH_TLS
 	if (w.tls != NULL && tls_worker_init(w.tls) == -1)
 		fatal("tls worker init");
-#endif
 	worker_run(&w);
 }
 
@@ -349,11 +333,11 @@ reload(void)
 	}
 	if (tls_prepare(cf, &tls) == -1 || listeners_apply(cf) == -1) {
 		log_warnx("reload failed; still serving the old configuration");
-		tls_release(tls);
+		tls_server_free(tls);
 		conf_free(cf);
 		return;
 	}
-	tls_release(m.tls);	/* old workers keep their copy after fork */
+	tls_server_free(m.tls);	/* old workers keep their copy after fork */
 	m.tls = tls;
 	if (log_owner(cf) == -1 || log_open(cf) == -1)
 		log_warn("opening logs of the new configuration");

@@ -13,6 +13,7 @@
 
 #include "../platform/os.h"
 #include "../cgi/cgi.h"
+#include "../tls/tls.h"
 #include "http_parse.h"
 
 #define PORCH_VERSION		"0.1.0"
