@@ -122,11 +122,13 @@ tls_settings_of(const struct conf *cf, struct tls_settings *ts)
 
 /*
  * The TLS context of a configuration: certificate loaded (or generated)
- * in the master, before fork, so every worker shares it. -1 on error,
- * reported; the caller keeps what it had.
+ * in the master, before fork, so every worker shares it. prev, on a
+ * reload, hands over its ticket secret. -1 on error (a bad, mismatched or
+ * expired new pair), reported; the caller keeps what it had.
  */
 static int
-tls_prepare(const struct conf *cf, struct tls_server **out)
+tls_prepare(const struct conf *cf, const struct tls_server *prev,
+    struct tls_server **out)
 {
 	struct tls_settings	 ts;
 	char			 err[512];
@@ -135,7 +137,7 @@ tls_prepare(const struct conf *cf, struct tls_server **out)
 	if (!conf_has_tls(cf))
 		return 0;
 	tls_settings_of(cf, &ts);
-	if ((*out = tls_server_new(&ts, NULL, err, sizeof(err))) == NULL) {
+	if ((*out = tls_server_new(&ts, prev, err, sizeof(err))) == NULL) {
 		log_warnx("tls: %s", err);
 		return -1;
 	}
@@ -331,7 +333,9 @@ reload(void)
 		log_warnx("reload failed; still serving the old configuration");
 		return;
 	}
-	if (tls_prepare(cf, &tls) == -1 || listeners_apply(cf) == -1) {
+	/* The new pair takes over the ticket secret, so tickets issued
+	 * before the reload resume after it, in any worker. */
+	if (tls_prepare(cf, m.tls, &tls) == -1 || listeners_apply(cf) == -1) {
 		log_warnx("reload failed; still serving the old configuration");
 		tls_server_free(tls);
 		conf_free(cf);
@@ -430,7 +434,7 @@ master_run(struct conf *cf, const char *conf_path,
 		    "\"user NAME\" (or \"allow_root on\")\n");
 		return 1;
 	}
-	if (tls_prepare(cf, &m.tls) == -1) {
+	if (tls_prepare(cf, NULL, &m.tls) == -1) {
 		fprintf(stderr, "porch: TLS setup failed (see above)\n");
 		return 1;
 	}
