@@ -146,6 +146,22 @@ tls_prepare(const struct conf *cf, const struct tls_server *prev,
 	return 0;
 }
 
+/* porch -t: the pair the next start would load, checked. 0 or -1. */
+int
+master_check_tls(const struct conf *cf, const char *where)
+{
+	struct tls_settings	 ts;
+	char			 err[512];
+
+	if (!conf_has_tls(cf))
+		return 0;
+	tls_settings_of(cf, &ts);
+	if (tls_check(&ts, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: tls_cert: %s\n", where, err);
+	return -1;
+}
+
 /* Log files are created for the workers' user, who reopens them. */
 static int
 log_owner(const struct conf *cf)

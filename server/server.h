@@ -311,6 +311,7 @@ void	 log_access(struct conn *, struct request *);
 /* master.c */
 int	 master_run(struct conf *, const char *conf_path,
 	    const struct conf_override *, size_t, bool daemonize);
+int	 master_check_tls(const struct conf *, const char *where);
 
 /* worker.c */
 void	 worker_run(struct worker *) __attribute__((noreturn));
