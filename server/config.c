@@ -71,6 +71,10 @@ static const struct directive directives[] = {
 	{ "tls_ticket_lifetime", set_uint, FIELD(tls_ticket_lifetime), 0,
 	    604800, 1, "S", "session ticket lifetime; 0 disables tickets "
 	    "(default 86400)" },
+	{ "tls_hsts", set_uint, FIELD(tls_hsts), 0, CONF_TLS_HSTS_MAX, 1, "S",
+	    "Strict-Transport-Security max-age on HTTPS responses; 0 sends "
+	    "none (default 0: a router reached by address must not lock "
+	    "browsers out)" },
 	{ "root", set_string, FIELD(root), 0, 0, 1, "DIR",
 	    "document root (default " CONF_ROOT ")" },
 	{ "workers", set_uint, FIELD(workers), 1, CONF_WORKERS_MAX, 1, "N",
@@ -259,6 +263,7 @@ conf_new(void)
 	cf->cgi_timeout = CONF_CGI_TIMEOUT;
 	cf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT;
 	cf->tls_ticket_lifetime = CONF_TLS_TICKET_LIFETIME;
+	cf->tls_hsts = CONF_TLS_HSTS;
 	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
 	cf->error_log = "stderr";
 	return cf;

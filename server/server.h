@@ -53,6 +53,8 @@
 #define CONF_CGI_MAX		8
 #define CONF_TLS_HANDSHAKE_TIMEOUT	10	/* s */
 #define CONF_TLS_TICKET_LIFETIME	86400	/* s; 0 disables tickets */
+#define CONF_TLS_HSTS			0	/* s; 0 sends no HSTS */
+#define CONF_TLS_HSTS_MAX		63072000	/* s: two years */
 #define CONF_CGI_TIMEOUT	30	/* s: script silent this long is killed */
 #define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
@@ -150,6 +152,7 @@ struct conf {
 	bool			 tls_redirect;		/* plain -> https */
 	unsigned		 tls_handshake_timeout;	/* s */
 	unsigned		 tls_ticket_lifetime;	/* s */
+	unsigned		 tls_hsts;		/* s; 0: off */
 	const char		*access_log;	/* path, "syslog" or "off" */
 	const char		*error_log;	/* path, "syslog" or "stderr" */
 	const char		*pid_file;
