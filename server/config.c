@@ -131,6 +131,9 @@ static const struct directive directives[] = {
 	{ "pressure_io", set_uint, FIELD(pressure_io), 1, 60000, 1, "MS",
 	    "under pool pressure, ms a body read or a response write may go "
 	    "without progress (default 20)" },
+	{ "pressure_handshake", set_uint, FIELD(pressure_handshake), 1, 60000,
+	    1, "MS", "under pool pressure, ms the rest of a TLS handshake (and "
+	    "the first request after it) may take (default 200)" },
 	{ "pressure_wait", set_uint, FIELD(pressure_wait), 1, 60000, 1, "MS",
 	    "under pool pressure, ms within which the workers' turns should "
 	    "reach every queued connection; a short queue lets busy "
@@ -264,6 +267,7 @@ conf_new(void)
 	cf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT;
 	cf->tls_ticket_lifetime = CONF_TLS_TICKET_LIFETIME;
 	cf->tls_hsts = CONF_TLS_HSTS;
+	cf->pressure_handshake = CONF_PRESSURE_HANDSHAKE;
 	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
 	cf->error_log = "stderr";
 	return cf;

@@ -55,6 +55,7 @@
 #define CONF_TLS_TICKET_LIFETIME	86400	/* s; 0 disables tickets */
 #define CONF_TLS_HSTS			0	/* s; 0 sends no HSTS */
 #define CONF_TLS_HSTS_MAX		63072000	/* s: two years */
+#define CONF_PRESSURE_HANDSHAKE		200	/* ms: rest of a handshake */
 #define CONF_CGI_TIMEOUT	30	/* s: script silent this long is killed */
 #define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
@@ -153,6 +154,7 @@ struct conf {
 	unsigned		 tls_handshake_timeout;	/* s */
 	unsigned		 tls_ticket_lifetime;	/* s */
 	unsigned		 tls_hsts;		/* s; 0: off */
+	unsigned		 pressure_handshake;	/* ms */
 	const char		*access_log;	/* path, "syslog" or "off" */
 	const char		*error_log;	/* path, "syslog" or "stderr" */
 	const char		*pid_file;
@@ -270,6 +272,7 @@ struct worker {
 	unsigned		 queued;	/* connections it counted */
 	struct io_watch		 watch_io;	/* cuts to pressure_io */
 	struct io_watch		 watch_head;	/* cuts to pressure_grace */
+	struct io_watch		 watch_handshake; /* to pressure_handshake */
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
 	char			 date[HTTP_DATE_LEN + 1];
 	int64_t			 date_sec;
