@@ -25,6 +25,29 @@
 /* Our callbacks' failure; sock_errno says why. */
 #define TLS_ERR_SOCKET	MBEDTLS_ERR_SSL_INTERNAL_ERROR
 
+/* The records gathered in a handshake, in one write; 0 or -1. */
+static int
+tls_conn_flush(struct tls_conn *tc)
+{
+	struct iovec	 iov = { tc->buf, tc->gathered };
+
+	if (tc->gathered == 0)
+		return 0;
+	tc->gathered = 0;
+	if (tc->plain.writev(&tc->plain, &iov, 1, tc->deadline_ms) == -1) {
+		tc->sock_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * In a handshake mbedTLS sends each message as its own record and write
+ * (a TLS 1.3 server flight is six of them); they gather in tc->buf and
+ * leave together when mbedTLS next waits for the client or the
+ * handshake ends: one syscall and one segment instead of six. A failed
+ * write shows at that flush.
+ */
 static int
 tls_conn_send(void *ctx, const unsigned char *buf, size_t len)
 {
@@ -32,6 +55,16 @@ tls_conn_send(void *ctx, const unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (tc->gather) {
+		if (len > sizeof(tc->buf) - tc->gathered &&
+		    tls_conn_flush(tc) == -1)
+			return TLS_ERR_SOCKET;
+		if (len <= sizeof(tc->buf)) {
+			memcpy(tc->buf + tc->gathered, buf, len);
+			tc->gathered += len;
+			return (int)len;
+		}
+	}
 	if (tc->plain.writev(&tc->plain, &(struct iovec){ (void *)(uintptr_t)buf,
 	    len }, 1, tc->deadline_ms) == -1) {
 		tc->sock_errno = errno;
@@ -48,6 +81,8 @@ tls_conn_recv(void *ctx, unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (tls_conn_flush(tc) == -1)
+		return TLS_ERR_SOCKET;
 	if ((n = tc->plain.read(&tc->plain, buf, len, tc->deadline_ms)) == -1) {
 		tc->sock_errno = errno;
 		return TLS_ERR_SOCKET;
@@ -276,7 +311,13 @@ tls_accept(struct tls_server *s, struct io *io, int64_t deadline_ms)
 		tls_conn_begin(tc, &tc->hs_watch, deadline_ms);
 	} else
 		tls_conn_begin(tc, io->watch, deadline_ms);
+	tc->gather = true;
+	tc->gathered = 0;
 	rc = mbedtls_ssl_handshake(&tc->ssl);
+	if (rc == 0 && tls_conn_flush(tc) == -1)
+		rc = TLS_ERR_SOCKET;
+	tc->gather = false;
+	tc->gathered = 0;
 	tc->hs_outer = NULL;
 	if (rc != 0) {
 		saved = tls_conn_errno(tc, rc);

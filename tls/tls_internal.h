@@ -45,7 +45,10 @@ struct tls_conn {
 	bool			 busy;		/* tls_accept until close */
 	bool			 dirty;		/* needs a session reset */
 	bool			 notified;	/* close_notify sent */
-	unsigned char		 buf[TLS_RECORD_MAX]; /* writev, sendfile */
+	bool			 gather;	/* in a handshake: see tls_conn_send */
+	size_t			 gathered;	/* bytes of records in buf */
+	unsigned char		 buf[TLS_RECORD_MAX]; /* writev, sendfile,
+						 * handshake records */
 };
 
 struct tls_server {

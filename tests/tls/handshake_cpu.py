@@ -8,9 +8,12 @@ sequential connections for SECONDS each: handshake, `GET /1k.txt`
 the server, read from /proc before and after; servers are interleaved and
 each figure is the median of REPS runs.
 
-    tests/tls/handshake_cpu.py [--porch BIN] [--servers porch,nginx,lighttpd]
-        [--seconds 3] [--reps 3] [--versions 1.2,1.3] [--group prime256v1]
-        [--memory] [--json FILE]
+    tests/tls/handshake_cpu.py [--porch BIN] [--also NAME=BIN]...
+        [--servers porch,nginx,lighttpd] [--seconds 3] [--reps 3]
+        [--versions 1.2,1.3] [--group prime256v1] [--memory] [--json FILE]
+
+--also adds another porch binary as a column (e.g. a build from before a
+change), measured in the same run.
 
 --group offers that one group only (OpenSSL name: X25519, prime256v1; TLS
 1.2 with an ECDSA P-256 certificate needs prime256v1 offered); the default
@@ -115,12 +118,11 @@ def measure(inst, version, resume, seconds, groups):
             "n": n, "reused": reused, "errors": errors}
 
 
-def launch(kind, base, www, tls_files, porch_bin, tls=True):
+def launch(name, kind, base, www, tls_files, porch_bin):
     cls = servers.KINDS[kind]
     kw = {"bin": porch_bin, "has_tls": True} if kind == "porch" else {}
-    inst = cls("%s%s" % (kind, "-tls" if tls else ""), base, www,
-               workers=2 if cls.pool else None, tls_files=tls_files,
-               want_tls=tls, **kw)
+    inst = cls(name + "-tls", base, www, workers=2 if cls.pool else None,
+               tls_files=tls_files, want_tls=True, **kw)
     inst.start()
     return inst
 
@@ -158,6 +160,7 @@ def idle_keepalive_pss(porch_bin, base, www, tls_files, mode):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--porch", default=os.path.join(ROOT, "build/host/porch"))
+    ap.add_argument("--also", action="append", default=[])
     ap.add_argument("--servers", default="porch,nginx,lighttpd")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--reps", type=int, default=3)
@@ -167,13 +170,19 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     a.porch = os.path.abspath(a.porch)
-    kinds = []
+    kinds = []          # column names
+    how = {}            # name -> (kind, porch binary)
     for k in a.servers.split(","):
         exe = {"nginx": "/usr/sbin/nginx", "lighttpd": "/usr/sbin/lighttpd"}.get(k)
         if exe and not os.path.exists(exe):
             print("%s: not installed (make bench installs it); skipped" % k)
             continue
         kinds.append(k)
+        how[k] = (k, a.porch)
+    for spec in a.also:
+        name, _, exe = spec.partition("=")
+        kinds.insert(1, name)
+        how[name] = ("porch", os.path.abspath(exe))
     with tempfile.TemporaryDirectory(prefix="porch-hs-") as base:
         os.chmod(base, 0o755)
         www = os.path.join(base, "www")
@@ -182,7 +191,8 @@ def main():
         insts = {}
         try:
             for k in kinds:
-                insts[k] = launch(k, base, www, tls_files, a.porch)
+                insts[k] = launch(k, how[k][0], base, www, tls_files,
+                                  how[k][1])
             rows = {}
             for rep in range(a.reps):
                 for v in a.versions.split(","):
@@ -198,7 +208,8 @@ def main():
         print("server CPU per handshake, µs (median of %d runs of %.0f s; "
               "client groups: %s)" % (a.reps, a.seconds, a.group or "default"))
         print("%-12s " % "" + " ".join("%16s" % k for k in kinds) +
-              "".join("%12s" % ("porch/" + k) for k in kinds if k != "porch"))
+              "".join("%12s" % ("porch/" + k) for k in kinds
+                      if how[k][0] != "porch"))
         for key, by in rows.items():
             med = {k: statistics.median(r["us"] for r in by[k]) for k in kinds}
             rate = {k: statistics.median(r["rate"] for r in by[k]) for k in kinds}
@@ -214,7 +225,8 @@ def main():
                     flag = " !r"
                 cells.append("%16s" % ("%.0f (%.0f/s)%s" % (med[k], rate[k], flag)))
             ratios = ["%12s" % ("%.2fx" % (med["porch"] / med[k]))
-                      for k in kinds if k != "porch" and "porch" in med and med[k]]
+                      for k in kinds if how[k][0] != "porch" and "porch" in med
+                      and med[k]]
             print("%-12s " % key + " ".join(cells) + "".join(ratios))
             out["rows"][key] = {k: {"us": med[k], "rate": rate[k], "errors": bad[k],
                                     "reused": reused[k], "n": total[k]} for k in kinds}

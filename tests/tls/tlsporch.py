@@ -64,6 +64,7 @@ class Porch:
         self.conf = os.path.join(self.tmp, "porch.conf")
         self.error_log = os.path.join(self.tmp, "error.log")
         self.binary = binary or PORCH
+        self.nworkers = workers
         self.lines = ["listen 127.0.0.1:%d" % self.port,
                       "tls_listen 127.0.0.1:%d" % self.tls_port,
                       "tls_cert %s" % cert, "tls_key %s" % key,
@@ -88,7 +89,11 @@ class Porch:
             if self.proc.poll() is not None:
                 raise RuntimeError("porch exited %d: %s" % (
                     self.proc.returncode, self.stderr()))
-            if listening(self.tls_port) and len(self.workers()) >= 1:
+            # Every worker forked, then a moment to reach accept() (a
+            # worker still starting would look like pool pressure).
+            if listening(self.tls_port) and \
+                    len(self.workers()) >= self.nworkers:
+                time.sleep(0.1 * SLOW)
                 return
             time.sleep(0.02)
         raise RuntimeError("porch did not start: " + self.stderr())
