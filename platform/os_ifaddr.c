@@ -50,6 +50,26 @@ ifaddr_useful(const struct os_addr *a)
 	    memcmp(b, zero, 15) != 0;	/* :: and ::1 */
 }
 
+/* sa as an os_addr, if it is of family 4 or 6 (pass); else -1. */
+static int
+ifaddr_get(const struct sockaddr *sa, int pass, struct os_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (pass == 4 && sa->sa_family == AF_INET) {
+		a->family = 4;
+		memcpy(a->bytes, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, 4);
+		return 0;
+	}
+	if (pass == 6 && sa->sa_family == AF_INET6) {
+		a->family = 6;
+		memcpy(a->bytes, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * The addresses of the interfaces that are up, IPv4 first, without
  * loopback, link-local or duplicates: at most max into out. The count, or
@@ -68,17 +88,7 @@ os_local_addrs(struct os_addr *out, int max)
 		for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
 			if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP))
 				continue;
-			memset(&a, 0, sizeof(a));
-			if (pass == 4 && i->ifa_addr->sa_family == AF_INET) {
-				a.family = 4;
-				memcpy(a.bytes, &((struct sockaddr_in *)(void *)
-				    i->ifa_addr)->sin_addr, 4);
-			} else if (pass == 6 &&
-			    i->ifa_addr->sa_family == AF_INET6) {
-				a.family = 6;
-				memcpy(a.bytes, &((struct sockaddr_in6 *)(void *)
-				    i->ifa_addr)->sin6_addr, 16);
-			} else
+			if (ifaddr_get(i->ifa_addr, pass, &a) == -1)
 				continue;
 			if (!ifaddr_useful(&a))
 				continue;

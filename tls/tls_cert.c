@@ -143,7 +143,8 @@ tls_cert_sign(struct tls_server *s, const char *cn,
 {
 	mbedtls_x509write_cert	 crt;
 	mbedtls_asn1_sequence	 eku;
-	char			 name[TLS_CERT_NAME_MAX + 4], from[15], until[15];
+	char			 name[TLS_CERT_NAME_MAX + 4];
+	char			 from[15], until[15];
 	unsigned char		 serial[16];
 	int			 rc;
 
@@ -226,7 +227,8 @@ tls_cert_generate(struct tls_server *s, const char *cert_file,
 	mbedtls_x509_san_list		 san[TLS_CERT_NAMES_MAX];
 	const mbedtls_x509_san_list	*head;
 	struct os_addr			 ips[TLS_CERT_NAMES_MAX];
-	unsigned char			 cert_pem[TLS_PEM_MAX], key_pem[TLS_PEM_MAX];
+	unsigned char			 cert_pem[TLS_PEM_MAX];
+	unsigned char			 key_pem[TLS_PEM_MAX];
 	int				 rc, ret = -1;
 
 	if ((head = tls_cert_san(names, san, ips, err, errlen)) == NULL)

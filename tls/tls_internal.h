@@ -13,7 +13,7 @@
 
 /* bytes of plaintext in one record we send */
 #define TLS_RECORD_MAX		MBEDTLS_SSL_OUT_CONTENT_LEN
-#define TLS_HEAP_CLASS_MAX	512	/* bytes: largest block kept for reuse */
+#define TLS_HEAP_CLASS_MAX	512	/* bytes: largest block kept */
 #define TLS_PEM_MAX		4096	/* bytes: generated cert or key */
 #define TLS_TICKET_SECRET_LEN	32	/* bytes: drawn by the master */
 #define TLS_TICKET_KEY_LEN	32	/* bytes: AES-256-GCM */
@@ -39,13 +39,13 @@ struct tls_conn {
 	mbedtls_ssl_context	 ssl;
 	struct io		 plain;		/* the socket as plain TCP */
 	int64_t			 deadline_ms;	/* of the call under way */
-	const struct io_watch	*hs_outer;	/* the caller's, in a handshake */
+	const struct io_watch	*hs_outer;	/* caller's, in a handshake */
 	struct io_watch		 hs_watch;	/* hs_outer's, its cut kept */
 	int			 sock_errno;	/* why the socket failed */
 	bool			 busy;		/* tls_accept until close */
 	bool			 dirty;		/* needs a session reset */
 	bool			 notified;	/* close_notify sent */
-	bool			 gather;	/* in a handshake: see tls_conn_send */
+	bool			 gather;	/* handshake: tls_conn_send */
 	size_t			 gathered;	/* bytes of records in buf */
 	unsigned char		 buf[TLS_RECORD_MAX]; /* writev, sendfile,
 						 * handshake records */
