@@ -582,6 +582,51 @@ def test_trickled_client_hello_cannot_stretch_the_deadline(quick):
     assert took <= 1.0 * SLOW, took      # closed while still trickling
 
 
+def test_pressure_cut_holds_for_the_rest_of_the_handshake(tmp_path):
+    """tls_echo -P 300, one worker: a client trickling its ClientHello (a
+    byte every 100 ms, each read well within the cut) is waited for while
+    alone, and closed about 300 ms after another connection starts waiting,
+    not at the 20 s handshake deadline: the first cut holds for the rest
+    of the handshake instead of starting again with every read."""
+    e = Echo(tmp_path, ["-a", "-w", "1", "-t", "20000", "-P", "300"])
+    hello = client_hello()
+    closed = []
+    try:
+        s = socket.create_connection(("127.0.0.1", e.port))
+        s.sendall(hello[:10])
+
+        def trickle():
+            s.settimeout(0.1)
+            for b in hello[10:-1]:
+                try:
+                    if s.recv(1) == b"":
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    break
+                try:
+                    s.sendall(bytes([b]))
+                except OSError:
+                    break
+            closed.append(time.monotonic())
+        t = threading.Thread(target=trickle)
+        t.start()
+        time.sleep(1.0 * SLOW)
+        assert closed == [], "the worker did not wait for the trickler"
+        other = socket.create_connection(("127.0.0.1", e.port))
+        other.sendall(hello)
+        queued = time.monotonic()
+        t.join(10 * SLOW)
+        other.close()
+        s.close()
+        assert closed, "still trickling: the cut did not hold"
+        took = closed[0] - queued
+        assert 0.25 <= took <= 0.3 + 0.5 * SLOW, took
+    finally:
+        e.stop()
+
+
 def test_client_leaving_mid_handshake_is_a_reset(quick):
     hello = client_hello()
     with socket.create_connection(("127.0.0.1", quick.port)) as s:
