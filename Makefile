@@ -33,16 +33,16 @@ OPT	?= $(if $(TC_CFLAGS),,-O2 -g)
 SRCS	:= $(wildcard server/*.c) $(wildcard http/*.c) $(wildcard cgi/*.c) \
 	   $(wildcard platform/*.c)
 HDRS	:= $(wildcard server/*.h) $(wildcard http/*.h) $(wildcard cgi/*.h) \
-	   $(wildcard platform/*.h)
-TLS_SRCS := $(wildcard tls/*.c)
+	   $(wildcard platform/*.h) $(wildcard tls/*.h)
+# TLS=0 links tls/tls_none.c (tls.h without mbedTLS) instead of the binding.
+TLS_SRCS := $(filter-out tls/tls_none.c,$(wildcard tls/*.c))
 ifeq ($(TLS),1)
-ifneq ($(TLS_SRCS),)
 SRCS	+= $(TLS_SRCS)
-HDRS	+= $(wildcard tls/*.h)
-TLS_DEFS := -DPORCH_TLS $(MBEDTLS_CFLAGS)
+TLS_DEFS := $(MBEDTLS_CFLAGS)
 TLS_LIBS := $(MBEDTLS_LIBS)
 TLS_DEP	:= $(MBEDTLS_LIBS)
-endif
+else
+SRCS	+= tls/tls_none.c
 endif
 
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(TC_CFLAGS) $(SAN_FLAGS) $(TLS_DEFS) \

@@ -97,6 +97,11 @@ void	 os_peer_local(int fd, struct os_peer *);
 bool	 os_input_waiting(int fd);
 int	 os_set_nonblock(int fd, bool on);
 
+/* os_ifaddr.c */
+int	 os_ip_parse(const char *, struct os_addr *);
+void	 os_ip_format(const struct os_addr *, char *, size_t);
+int	 os_local_addrs(struct os_addr *, int max);
+
 /* os_io.c */
 #define OS_POLL_MAX	8	/* descriptors os_poll takes, besides a watch */
 #define OS_POLL_IN	0x001

@@ -84,6 +84,10 @@ static const struct directive directives[] = {
 	{ "tls_ticket_lifetime", set_uint, FIELD(tls_ticket_lifetime), 0,
 	    604800, 1, "S", "session ticket lifetime; 0 disables tickets "
 	    "(default 86400)" },
+	{ "tls_hsts", set_uint, FIELD(tls_hsts), 0, CONF_TLS_HSTS_MAX, 1, "S",
+	    "Strict-Transport-Security max-age on HTTPS responses; 0 sends "
+	    "none (default 0: a router reached by address must not lock "
+	    "browsers out)" },
 	{ "root", set_string, FIELD(root), 0, 0, 1, "DIR",
 	    "document root (default " CONF_ROOT ")" },
 	{ "workers", set_uint, FIELD(workers), 1, CONF_WORKERS_MAX, 1, "N",
@@ -144,6 +148,9 @@ static const struct directive directives[] = {
 	{ "pressure_io", set_uint, FIELD(pressure_io), 1, 60000, 1, "MS",
 	    "under pool pressure, ms a body read or a response write may go "
 	    "without progress (default 20)" },
+	{ "pressure_handshake", set_uint, FIELD(pressure_handshake), 1, 60000,
+	    1, "MS", "under pool pressure, ms the rest of a TLS handshake (and "
+	    "the first request after it) may take (default 200)" },
 	{ "pressure_wait", set_uint, FIELD(pressure_wait), 1, 60000, 1, "MS",
 	    "under pool pressure, ms within which the workers' turns should "
 	    "reach every queued connection; a short queue lets busy "
@@ -301,6 +308,8 @@ conf_new(void)
 	cf->cgi_timeout = CONF_CGI_TIMEOUT;
 	cf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT;
 	cf->tls_ticket_lifetime = CONF_TLS_TICKET_LIFETIME;
+	cf->tls_hsts = CONF_TLS_HSTS;
+	cf->pressure_handshake = CONF_PRESSURE_HANDSHAKE;
 	cf->cgi_continue_wait = CONF_CGI_CONTINUE_WAIT;
 	cf->session_api = CONF_SESSION_API;
 	cf->session_login = CONF_SESSION_LOGIN;
@@ -438,13 +447,11 @@ set_listen(struct conf *cf, const struct directive *d, char **av, int ac,
 			return -1;
 		}
 	l->tls = strcmp(d->name, "tls_listen") == 0;
-#ifndef PORCH_TLS
-	if (l->tls) {
+	if (l->tls && !tls_available()) {
 		conf_error(where, d->name, "porch was built without TLS "
 		    "(make TLS=0)");
 		return -1;
 	}
-#endif
 	cf->nlisten++;
 	return 0;
 }
@@ -712,7 +719,8 @@ header_reserved(const char *name)
 	    "Transfer-Encoding", "Connection", "Keep-Alive", "Date", "Server",
 	    "X-Request-Id", "Content-Type", "Set-Cookie", "Location",
 	    "Content-Encoding", "Content-Range", "ETag", "Last-Modified",
-	    "WWW-Authenticate", "Retry-After", "Allow", "Upgrade", "Trailer" };
+	    "WWW-Authenticate", "Retry-After", "Allow", "Upgrade", "Trailer",
+	    "Strict-Transport-Security" };
 	size_t		 i;
 
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
@@ -1152,14 +1160,21 @@ conf_usage(void)
 	fprintf(stderr,
 	    "usage: porch [-dht] [-c FILE] [-l ADDR:PORT] [-r DIR] [-w N]\n"
 	    "             [-o 'DIRECTIVE VALUE']\n"
+	    "       porch --gen-cert CERT KEY [NAME|ADDR]...\n"
 	    "  -c FILE   read configuration from FILE\n"
 	    "  -d        daemonize (default: stay in the foreground)\n"
 	    "  -h        this help\n"
 	    "  -l ADDR   add a plain listener, e.g. 127.0.0.1:8080, [::1]:8080\n"
 	    "  -o 'D V'  set directive D to V, after the file\n"
 	    "  -r DIR    document root\n"
-	    "  -t        check the configuration and exit\n"
+	    "  -t        check the configuration (and the TLS certificate) "
+	    "and exit\n"
 	    "  -w N      worker processes\n"
+	    "  --gen-cert CERT KEY [NAME|ADDR]...\n"
+	    "            write a new ECDSA P-256 key (mode 0600) and a\n"
+	    "            self-signed certificate for these host names and IP\n"
+	    "            addresses (default: this host's name and addresses),\n"
+	    "            valid 825 days, each file replaced atomically; exit\n"
 	    "signals to the master: HUP reload, TERM graceful stop, "
 	    "INT immediate stop, USR1 reopen logs\n"
 	    "directives (config file: one per line, '#' comments):\n");

@@ -8,9 +8,6 @@
 #include <string.h>
 
 #include "server.h"
-#ifdef PORCH_TLS
-#include "../tls/tls.h"
-#endif
 
 #define CONN_IDLE_RECHECK_MS	10	/* listener busy, idle worker exists */
 
@@ -163,6 +160,7 @@ conn_read_head(struct conn *c, struct request *r)
 	size_t			 seen = 0, avail;
 	int64_t			 deadline;
 	ssize_t			 n;
+	unsigned		 grace;
 	int			 rc, status;
 
 	if (b->pos == b->last) {
@@ -177,10 +175,13 @@ conn_read_head(struct conn *c, struct request *r)
 	if (c->nreq == 0) {
 		deadline = c->accepted_ms + (int64_t)cf->header_timeout * 1000;
 		/* Under pressure a new connection gets a short grace: with
-		 * TCP_DEFER_ACCEPT a real client's head is already here. */
+		 * TCP_DEFER_ACCEPT a real client's head is already here. Not
+		 * after a TLS handshake: a TLS 1.2 client sends its request
+		 * only once our last flight reached it, a round trip later. */
+		grace = c->tls ? cf->pressure_handshake : cf->pressure_grace;
 		if (c->pressure_at_accept &&
-		    c->accepted_ms + cf->pressure_grace < deadline)
-			deadline = c->accepted_ms + cf->pressure_grace;
+		    c->accepted_ms + grace < deadline)
+			deadline = c->accepted_ms + grace;
 	} else
 		deadline = os_now_ms() + (int64_t)cf->header_timeout * 1000;
 	for (;;) {
@@ -259,7 +260,11 @@ conn_input_pending(struct conn *c)
 	    os_input_waiting(c->io.fd));
 }
 
-/* The connection's byte stream: plain TCP, or TLS after its handshake. */
+/*
+ * The connection's byte stream: plain TCP, or TLS after its handshake.
+ * Under pool pressure the handshake gets pressure_handshake to finish
+ * (a round trip or two of a slow network), not pressure_io.
+ */
 static int
 conn_io_open(struct conn *c, int fd, bool tls)
 {
@@ -267,14 +272,15 @@ conn_io_open(struct conn *c, int fd, bool tls)
 	c->io.watch = &c->w->watch_io;
 	if (!tls)
 		return 0;
-#ifdef PORCH_TLS
 	c->tls = true;
 	sb_set_state(c->w->slot, SB_READING_HEAD);
+	c->io.watch = &c->w->watch_handshake;
 	if (tls_accept(c->w->tls, &c->io, os_now_ms() +
-	    (int64_t)c->conf->tls_handshake_timeout * 1000) == 0)
+	    (int64_t)c->conf->tls_handshake_timeout * 1000) == 0) {
+		c->io.watch = &c->w->watch_io;
 		return 0;
+	}
 	conn_log(c, NULL, LOG_DEBUG, "tls handshake: %s", strerror(errno));
-#endif
 	os_close(fd);
 	return -1;
 }

@@ -8,6 +8,29 @@
 
 #define MAIN_OVERRIDES_MAX	64
 
+/*
+ * porch --gen-cert CERT KEY [NAME|ADDR]...: what firmware runs at first
+ * boot (and to renew): a key and a self-signed certificate, no server.
+ */
+static int
+main_gen_cert(int argc, char *argv[])
+{
+	char	 msg[1024];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: porch --gen-cert CERT KEY "
+		    "[NAME|ADDR]...\n");
+		return 1;
+	}
+	if (tls_cert_write(argv[0], argv[1], argc > 2 ?
+	    (const char *const *)argv + 2 : NULL, msg, sizeof(msg)) == -1) {
+		fprintf(stderr, "porch: --gen-cert: %s\n", msg);
+		return 1;
+	}
+	printf("porch: wrote %s and %s for %s\n", argv[0], argv[1], msg);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -26,6 +49,8 @@ main(int argc, char *argv[])
 		perror("porch: /dev/null");
 		return 1;
 	}
+	if (argc > 1 && strcmp(argv[1], "--gen-cert") == 0)
+		return main_gen_cert(argc - 2, argv + 2);
 	while ((ch = getopt(argc, argv, "c:dhl:o:r:tw:")) != -1) {
 		if (nov == MAIN_OVERRIDES_MAX && strchr("lorw", ch)) {
 			fprintf(stderr, "porch: too many options\n");
@@ -85,6 +110,10 @@ main(int argc, char *argv[])
 	if (path != NULL && os_realpath(path, abs_path, sizeof(abs_path)) == 0)
 		path = abs_path;
 	if (test) {
+		if (master_check_tls(cf, path != NULL ? path : "porch") == -1) {
+			conf_free(cf);
+			return 1;
+		}
 		printf("configuration OK\n");
 		conf_free(cf);
 		return 0;

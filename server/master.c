@@ -14,9 +14,6 @@
 #include <string.h>
 
 #include "server.h"
-#ifdef PORCH_TLS
-#include "../tls/tls.h"
-#endif
 
 #define MASTER_STABLE_MS	10000	/* a worker this old resets back-off */
 #define MASTER_HANDOVER_MS	10000	/* longest a reload keeps the old pool */
@@ -125,50 +122,57 @@ listeners_apply(const struct conf *cf)
 	return 0;
 }
 
+/* What a configuration asks of tls/; names: this host's name and addresses. */
+static void
+tls_settings_of(const struct conf *cf, struct tls_settings *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->cert_file = cf->tls_cert;
+	ts->key_file = cf->tls_key;
+	ts->autogen = cf->tls_autogen;
+	ts->ticket_lifetime = cf->tls_ticket_lifetime;
+}
+
 /*
  * The TLS context of a configuration: certificate loaded (or generated)
- * in the master, before fork, so every worker shares it. -1 on error,
- * reported; the caller keeps what it had.
+ * in the master, before fork, so every worker shares it. prev, on a
+ * reload, hands over its ticket secret. -1 on error (a bad, mismatched or
+ * expired new pair), reported; the caller keeps what it had.
  */
 static int
-tls_prepare(const struct conf *cf, struct tls_server **out)
+tls_prepare(const struct conf *cf, const struct tls_server *prev,
+    struct tls_server **out)
 {
-#ifdef PORCH_TLS
 	struct tls_settings	 ts;
-	char			 err[256], host[TLS_CERT_CN_MAX];
+	char			 err[512];
 
 	*out = NULL;
 	if (!conf_has_tls(cf))
 		return 0;
-	memset(&ts, 0, sizeof(ts));
-	ts.cert_file = cf->tls_cert;
-	ts.key_file = cf->tls_key;
-	ts.autogen = cf->tls_autogen;
-	if (os_hostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "%s", PORCH_SERVER_NAME);
-	ts.autogen_cn = host;
-	ts.ticket_lifetime = cf->tls_ticket_lifetime;
-	if ((*out = tls_server_new(&ts, err, sizeof(err))) == NULL) {
+	tls_settings_of(cf, &ts);
+	if ((*out = tls_server_new(&ts, prev, err, sizeof(err))) == NULL) {
 		log_warnx("tls: %s", err);
 		return -1;
 	}
+	if (err[0] != '\0')
+		log_warnx("tls: %s", err);
 	return 0;
-#else
-	(void)cf;
-	*out = NULL;
-	return 0;
-#endif
 }
 
-static void
-tls_release(struct tls_server *t)
+/* porch -t: the pair the next start would load, checked. 0 or -1. */
+int
+master_check_tls(const struct conf *cf, const char *where)
 {
-#ifdef PORCH_TLS
-	if (t != NULL)
-		tls_server_free(t);
-#else
-	(void)t;
-#endif
+	struct tls_settings	 ts;
+	char			 err[512];
+
+	if (!conf_has_tls(cf))
+		return 0;
+	tls_settings_of(cf, &ts);
+	if (tls_check(&ts, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: tls_cert: %s\n", where, err);
+	return -1;
 }
 
 /*
@@ -235,10 +239,8 @@ worker_start(struct child *self, int slot, uint32_t serial, int chan,
 	worker_buffers(&w);
 	if ((w.accept_fd = os_accepter_open(m.fds, m.nlisten)) == -1)
 		fatal("epoll for listeners");
-#ifdef PORCH_TLS
 	if (w.tls != NULL && tls_worker_init(w.tls) == -1)
 		fatal("tls worker init");
-#endif
 	worker_run(&w);
 }
 
@@ -436,7 +438,7 @@ launcher_become(int chan)
 	for (i = 0; i < SB_SLOTS; i++)
 		if (m.children[i].pid != 0)
 			os_close(m.children[i].chan);
-	tls_release(m.tls);
+	tls_server_free(m.tls);
 	m.tls = NULL;
 	os_shm_destroy(m.sb, sizeof(*m.sb));
 	m.sb = NULL;
@@ -611,13 +613,15 @@ reload(void)
 		log_warnx("reload failed; still serving the old configuration");
 		return;
 	}
-	if (tls_prepare(cf, &tls) == -1 || listeners_apply(cf) == -1) {
+	/* The new pair takes over the ticket secret, so tickets issued
+	 * before the reload resume after it, in any worker. */
+	if (tls_prepare(cf, m.tls, &tls) == -1 || listeners_apply(cf) == -1) {
 		log_warnx("reload failed; still serving the old configuration");
-		tls_release(tls);
+		tls_server_free(tls);
 		conf_free(cf);
 		return;
 	}
-	tls_release(m.tls);	/* old workers keep their copy after fork */
+	tls_server_free(m.tls);	/* old workers keep their copy after fork */
 	m.tls = tls;
 	if (log_open(cf, &failed) == -1)
 		log_warn("opening log %s of the new configuration", failed);
@@ -736,7 +740,7 @@ master_run(struct conf *cf, const char *conf_path,
 		    "\"user NAME\" (or \"allow_root on\")\n");
 		return 1;
 	}
-	if (tls_prepare(cf, &m.tls) == -1) {
+	if (tls_prepare(cf, NULL, &m.tls) == -1) {
 		fprintf(stderr, "porch: TLS setup failed (see above)\n");
 		return 1;
 	}

@@ -208,6 +208,12 @@ resp_begin(struct resp *o, struct conn *c, struct request *r, int status)
 	RESP_LIT(o, "\r\nServer: " PORCH_SERVER_NAME "\r\nDate: ");
 	resp_str(o, worker_date(c->w));
 	RESP_LIT(o, "\r\n");
+	/* RFC 6797 7.2: only over TLS; opt-in (tls_hsts). */
+	if (c->tls && cf->tls_hsts > 0) {
+		RESP_LIT(o, "Strict-Transport-Security: max-age=");
+		resp_uint(o, cf->tls_hsts);
+		RESP_LIT(o, "\r\n");
+	}
 }
 
 /*

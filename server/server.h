@@ -30,6 +30,7 @@
 #include "../platform/os.h"
 #include "../cgi/cgi.h"
 #include "../http/http.h"
+#include "../tls/tls.h"
 
 #define PORCH_VERSION		"0.1.0"
 #define PORCH_SERVER_NAME	"porch"
@@ -70,6 +71,9 @@
 #define CONF_CGI_MAX		8
 #define CONF_TLS_HANDSHAKE_TIMEOUT	10	/* s */
 #define CONF_TLS_TICKET_LIFETIME	86400	/* s; 0 disables tickets */
+#define CONF_TLS_HSTS			0	/* s; 0 sends no HSTS */
+#define CONF_TLS_HSTS_MAX		63072000	/* s: two years */
+#define CONF_PRESSURE_HANDSHAKE		200	/* ms: rest of a handshake */
 #define CONF_CGI_TIMEOUT	30	/* s: script silent this long is killed */
 #define CONF_CGI_CONTINUE_WAIT	100	/* ms: script may answer before 100 */
 #define AUTH_FILE_MAX		8192	/* bytes of a password file */
@@ -235,6 +239,8 @@ struct conf {
 	bool			 tls_redirect;		/* plain -> https */
 	unsigned		 tls_handshake_timeout;	/* s */
 	unsigned		 tls_ticket_lifetime;	/* s */
+	unsigned		 tls_hsts;		/* s; 0: off */
+	unsigned		 pressure_handshake;	/* ms */
 	const char		*access_log;	/* path, "syslog" or "off" */
 	const char		*error_log;	/* path, "syslog" or "stderr" */
 	const char		*pid_file;
@@ -420,6 +426,7 @@ struct worker {
 	unsigned		 queued;	/* connections it counted */
 	struct io_watch		 watch_io;	/* cuts to pressure_io */
 	struct io_watch		 watch_head;	/* cuts to pressure_grace */
+	struct io_watch		 watch_handshake; /* to pressure_handshake */
 	int			 auth_fd[CONF_AUTH_MAX];	/* opened as root */
 	int			 session_fd[CONF_SESSION_MAX];	/* too */
 	char			 date[HTTP_DATE_LEN + 1];
@@ -468,6 +475,7 @@ void	 log_escape(const char *, size_t, char *, size_t);
 /* master.c */
 int	 master_run(struct conf *, const char *conf_path,
 	    const struct conf_override *, size_t, bool daemonize);
+int	 master_check_tls(const struct conf *, const char *where);
 
 /* worker.c */
 void	 worker_buffers(struct worker *);

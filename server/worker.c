@@ -92,6 +92,17 @@ worker_cut_io(void *arg)
 	return os_now_ms() + (int64_t)w->conf->pressure_io;
 }
 
+/* The rest of a TLS handshake under pressure: a slow network's round trip. */
+static int64_t
+worker_cut_handshake(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (!worker_pool_pressure(w))
+		return OS_NO_DEADLINE;
+	return os_now_ms() + (int64_t)w->conf->pressure_handshake;
+}
+
 /* The rest of a request head under pressure. */
 static int64_t
 worker_cut_head(void *arg)
@@ -117,10 +128,13 @@ worker_watch_init(struct worker *w)
 	for (i = 0; i < w->nlisten && i < OS_WATCH_MAX; i++)
 		w->watch_io.fds[w->watch_io.nfds++] = w->listen_fds[i];
 	w->watch_head = w->watch_io;
+	w->watch_handshake = w->watch_io;
 	w->watch_io.cut = worker_cut_io;
 	w->watch_io.arg = w;
 	w->watch_head.cut = worker_cut_head;
 	w->watch_head.arg = w;
+	w->watch_handshake.cut = worker_cut_handshake;
+	w->watch_handshake.arg = w;
 }
 
 /* The Date header's value, formatted at most once a second. */

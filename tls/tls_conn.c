@@ -25,6 +25,29 @@
 /* Our callbacks' failure; sock_errno says why. */
 #define TLS_ERR_SOCKET	MBEDTLS_ERR_SSL_INTERNAL_ERROR
 
+/* The records gathered in a handshake, in one write; 0 or -1. */
+static int
+tls_conn_flush(struct tls_conn *tc)
+{
+	struct iovec	 iov = { tc->buf, tc->gathered };
+
+	if (tc->gathered == 0)
+		return 0;
+	tc->gathered = 0;
+	if (tc->plain.writev(&tc->plain, &iov, 1, tc->deadline_ms) == -1) {
+		tc->sock_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * In a handshake mbedTLS sends each message as its own record and write
+ * (a TLS 1.3 server flight is six of them); they gather in tc->buf and
+ * leave together when mbedTLS next waits for the client or the
+ * handshake ends: one syscall and one segment instead of six. A failed
+ * write shows at that flush.
+ */
 static int
 tls_conn_send(void *ctx, const unsigned char *buf, size_t len)
 {
@@ -32,6 +55,16 @@ tls_conn_send(void *ctx, const unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (tc->gather) {
+		if (len > sizeof(tc->buf) - tc->gathered &&
+		    tls_conn_flush(tc) == -1)
+			return TLS_ERR_SOCKET;
+		if (len <= sizeof(tc->buf)) {
+			memcpy(tc->buf + tc->gathered, buf, len);
+			tc->gathered += len;
+			return (int)len;
+		}
+	}
 	if (tc->plain.writev(&tc->plain, &(struct iovec){ (void *)(uintptr_t)buf,
 	    len }, 1, tc->deadline_ms) == -1) {
 		tc->sock_errno = errno;
@@ -48,6 +81,8 @@ tls_conn_recv(void *ctx, unsigned char *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (tls_conn_flush(tc) == -1)
+		return TLS_ERR_SOCKET;
 	if ((n = tc->plain.read(&tc->plain, buf, len, tc->deadline_ms)) == -1) {
 		tc->sock_errno = errno;
 		return TLS_ERR_SOCKET;
@@ -55,12 +90,31 @@ tls_conn_recv(void *ctx, unsigned char *buf, size_t len)
 	return (int)n;		/* 0: mbedTLS says MBEDTLS_ERR_SSL_CONN_EOF */
 }
 
-/* Starts a call that may touch the socket. */
+/* Starts a call that may touch the socket, waiting with watch. */
 static void
-tls_conn_begin(struct tls_conn *tc, int64_t deadline_ms)
+tls_conn_begin(struct tls_conn *tc, const struct io_watch *watch,
+    int64_t deadline_ms)
 {
+	tc->plain.watch = watch;
 	tc->deadline_ms = deadline_ms;
 	tc->sock_errno = 0;
+}
+
+/*
+ * The caller's cut, kept for the rest of the handshake: mbedTLS reads a
+ * record in several calls, and each would otherwise start from the full
+ * handshake deadline again.
+ */
+static int64_t
+tls_conn_handshake_cut(void *arg)
+{
+	struct tls_conn	*tc = arg;
+	int64_t		 cut;
+
+	cut = tc->hs_outer->cut(tc->hs_outer->arg);
+	if (cut < tc->deadline_ms)
+		tc->deadline_ms = cut;
+	return cut;
 }
 
 /* errno for a failed mbedTLS call */
@@ -93,7 +147,7 @@ tls_conn_read(struct io *io, void *buf, size_t len, int64_t deadline_ms)
 	struct tls_conn	*tc = io->ctx;
 	int		 rc;
 
-	tls_conn_begin(tc, deadline_ms);
+	tls_conn_begin(tc, io->watch, deadline_ms);
 	/* WANT_READ after a warning alert: a record was used up, go on. */
 	do
 		rc = mbedtls_ssl_read(&tc->ssl, buf, len);
@@ -139,7 +193,7 @@ tls_conn_writev(struct io *io, const struct iovec *iov, int cnt,
 	size_t			 n, k, used = 0, total = 0;
 	int			 i;
 
-	tls_conn_begin(tc, deadline_ms);
+	tls_conn_begin(tc, io->watch, deadline_ms);
 	for (i = 0; i < cnt; i++) {
 		p = iov[i].iov_base;
 		n = iov[i].iov_len;
@@ -177,7 +231,7 @@ tls_conn_sendfile(struct io *io, int filefd, off_t *off, size_t len,
 	struct tls_conn	*tc = io->ctx;
 	ssize_t		 n;
 
-	tls_conn_begin(tc, deadline_ms);
+	tls_conn_begin(tc, io->watch, deadline_ms);
 	n = os_pread(filefd, tc->buf, len < sizeof(tc->buf) ? len :
 	    sizeof(tc->buf), *off);
 	if (n == -1)
@@ -212,7 +266,7 @@ tls_conn_shutdown(struct io *io, int64_t deadline_ms)
 
 	if (!tc->notified) {
 		tc->notified = true;
-		tls_conn_begin(tc, deadline_ms);
+		tls_conn_begin(tc, io->watch, deadline_ms);
 		(void)mbedtls_ssl_close_notify(&tc->ssl);
 	}
 	tc->plain.shutdown(&tc->plain, deadline_ms);
@@ -249,8 +303,23 @@ tls_accept(struct tls_server *s, struct io *io, int64_t deadline_ms)
 	tc->notified = false;
 	tc->busy = true;
 	mbedtls_ssl_set_bio(&tc->ssl, tc, tls_conn_send, tls_conn_recv, NULL);
-	tls_conn_begin(tc, deadline_ms);
-	if ((rc = mbedtls_ssl_handshake(&tc->ssl)) != 0) {
+	tc->hs_outer = io->watch;
+	if (io->watch != NULL && io->watch->cut != NULL) {
+		tc->hs_watch = *io->watch;
+		tc->hs_watch.cut = tls_conn_handshake_cut;
+		tc->hs_watch.arg = tc;
+		tls_conn_begin(tc, &tc->hs_watch, deadline_ms);
+	} else
+		tls_conn_begin(tc, io->watch, deadline_ms);
+	tc->gather = true;
+	tc->gathered = 0;
+	rc = mbedtls_ssl_handshake(&tc->ssl);
+	if (rc == 0 && tls_conn_flush(tc) == -1)
+		rc = TLS_ERR_SOCKET;
+	tc->gather = false;
+	tc->gathered = 0;
+	tc->hs_outer = NULL;
+	if (rc != 0) {
 		saved = tls_conn_errno(tc, rc);
 		tls_conn_release(tc);
 		errno = saved;

@@ -134,9 +134,15 @@ tls_ctx_error(char *err, size_t errlen, const char *what, int rc)
 	    low != NULL ? low : "", (unsigned)code);
 }
 
+bool
+tls_available(void)
+{
+	return true;
+}
+
 static int
-tls_ctx_configure(struct tls_server *s, unsigned lifetime, char *err,
-    size_t errlen)
+tls_ctx_configure(struct tls_server *s, unsigned lifetime,
+    const struct tls_server *prev, char *err, size_t errlen)
 {
 	mbedtls_ssl_config	*conf = &s->conf;
 	int			 rc;
@@ -162,7 +168,8 @@ tls_ctx_configure(struct tls_server *s, unsigned lifetime, char *err,
 	}
 	if (lifetime == 0)
 		return 0;
-	if ((rc = tls_ticket_setup(&s->ticket, &s->drbg, lifetime)) != 0) {
+	if ((rc = tls_ticket_setup(&s->ticket, &s->drbg, lifetime,
+	    prev != NULL ? &prev->ticket : NULL)) != 0) {
 		tls_ctx_error(err, errlen, "TLS session tickets", rc);
 		return -1;
 	}
@@ -171,19 +178,15 @@ tls_ctx_configure(struct tls_server *s, unsigned lifetime, char *err,
 	return 0;
 }
 
+/* A server with its random generator seeded and nothing else loaded. */
 struct tls_server *
-tls_server_new(const struct tls_settings *set, char *err, size_t errlen)
+tls_server_alloc(char *err, size_t errlen)
 {
 	static const unsigned char	 pers[] = "porch tls master";
 	struct tls_server		*s;
 	int				 rc;
 
-	if (set->ticket_lifetime > TLS_TICKET_LIFETIME_MAX) {
-		snprintf(err, errlen, "TLS ticket lifetime %u s: above the "
-		    "%d s TLS 1.3 allows", set->ticket_lifetime,
-		    TLS_TICKET_LIFETIME_MAX);
-		return NULL;
-	}
+	tls_heap_install();
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "TLS: %s", strerror(errno));
 		return NULL;
@@ -197,15 +200,37 @@ tls_server_new(const struct tls_settings *set, char *err, size_t errlen)
 	if ((rc = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func,
 	    &s->entropy, pers, sizeof(pers) - 1)) != 0) {
 		tls_ctx_error(err, errlen, "TLS random generator", rc);
-		goto fail;
+		tls_server_free(s);
+		return NULL;
 	}
-	if (tls_cert_load(s, set, err, errlen) == -1 ||
-	    tls_ctx_configure(s, set->ticket_lifetime, err, errlen) == -1)
-		goto fail;
 	return s;
-fail:
-	tls_server_free(s);
-	return NULL;
+}
+
+struct tls_server *
+tls_server_new(const struct tls_settings *set, const struct tls_server *prev,
+    char *err, size_t errlen)
+{
+	struct tls_server	*s;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (set->ticket_lifetime > TLS_TICKET_LIFETIME_MAX) {
+		snprintf(err, errlen, "TLS ticket lifetime %u s: above the "
+		    "%d s TLS 1.3 allows", set->ticket_lifetime,
+		    TLS_TICKET_LIFETIME_MAX);
+		return NULL;
+	}
+	if ((s = tls_server_alloc(err, errlen)) == NULL)
+		return NULL;
+	if (tls_cert_load(s, set, prev != NULL ? TLS_EXPIRED_UNLESS_SAME :
+	    TLS_EXPIRED_WARNED, prev != NULL ? &prev->cert : NULL, err,
+	    errlen) == -1 ||
+	    tls_ctx_configure(s, set->ticket_lifetime, prev, err, errlen) ==
+	    -1) {
+		tls_server_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /*

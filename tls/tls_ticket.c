@@ -10,7 +10,11 @@
  *
  * The clock is CLOCK_MONOTONIC, which all processes of one boot share and
  * which no NTP step moves (routers often set their clock after porch
- * starts). Tickets do not survive a restart: the secret is new each time.
+ * starts). A reload hands the secret to the next configuration, so its
+ * workers derive the same keys and tickets issued before it still resume
+ * (unless the lifetime changed, which renumbers the epochs); keys go on
+ * rotating with the epochs. Tickets do not survive a restart: the secret
+ * is new each time, and lives only in memory.
  *
  * Ticket layout, as mbedTLS's own ssl_ticket.c (whose keys each worker
  * would rotate at random on its own):
@@ -41,10 +45,13 @@ tls_ticket_init(struct tls_ticket *tk)
 	mbedtls_cipher_init(&tk->keys[1].cipher);
 }
 
-/* Master: the secret all workers derive their keys from. */
+/*
+ * Master: the secret all workers derive their keys from; prev's, when the
+ * configuration before a reload had tickets too.
+ */
 int
 tls_ticket_setup(struct tls_ticket *tk, mbedtls_ctr_drbg_context *drbg,
-    uint32_t lifetime)
+    uint32_t lifetime, const struct tls_ticket *prev)
 {
 	const mbedtls_cipher_info_t	*info;
 	int				 rc, i;
@@ -57,6 +64,10 @@ tls_ticket_setup(struct tls_ticket *tk, mbedtls_ctr_drbg_context *drbg,
 			return rc;
 	tk->drbg = drbg;
 	tk->lifetime = lifetime;
+	if (prev != NULL && prev->lifetime != 0) {
+		memcpy(tk->secret, prev->secret, sizeof(tk->secret));
+		return 0;
+	}
 	return mbedtls_ctr_drbg_random(drbg, tk->secret, sizeof(tk->secret));
 }
 

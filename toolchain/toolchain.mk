@@ -84,10 +84,12 @@ endif
 
 # mbedTLS: the host (glibc) build is optimised for speed, the static
 # ones for size like the rest of the target code.
+# Where handshakes spend their CPU (bignum, curves), -O2 even for size.
 _tc_mbedtls_cflags := $(if $(TC_CFLAGS),$(TC_CFLAGS),-O2 -ffunction-sections -fdata-sections)
+_tc_mbedtls_hot := $(if $(TC_CFLAGS),-O2 -ffunction-sections -fdata-sections)
 _tc_mbedtls_hash := $(shell { cat $(TC_DIR)/mbedtls_config.h \
 	$(TC_DIR)/build-mbedtls.sh; echo '$(TC_ID) $(MUSL_DEB) $(TC_CC) \
-	$(_tc_mbedtls_cflags)'; } | sha256sum | cut -c1-10)
+	$(_tc_mbedtls_cflags) $(_tc_mbedtls_hot)'; } | sha256sum | cut -c1-10)
 _tc_mbedtls_prefix := $(PORCH_CACHE)/$(TC_ID)/mbedtls-$(MBEDTLS_VERSION)-$(_tc_mbedtls_hash)
 _tc_mbedtls_stamp := $(_tc_mbedtls_prefix)/.stamp
 _tc_mbedtls_libs := $(addprefix $(_tc_mbedtls_prefix)/lib/,libmbedtls.a libmbedx509.a libmbedcrypto.a)
@@ -142,6 +144,6 @@ endif
 $(_tc_mbedtls_stamp): | $(TC_STAMP)
 	@$(_tc_lock) $(_tc_env) $(_tc_dir)/build-mbedtls.sh \
 	    $(_tc_mbedtls_prefix) \
-	    '$(TC_CC)' '$(TC_AR)' '$(_tc_mbedtls_cflags)'
+	    '$(TC_CC)' '$(TC_AR)' '$(_tc_mbedtls_cflags)' '$(_tc_mbedtls_hot)'
 
 .DEFAULT_GOAL := $(_tc_goal)

@@ -125,7 +125,7 @@ FUZZ_HDR_fuzz_cgi_header := cgi/cgi.h platform/os.h http/http.h
 FUZZ_HDR_fuzz_config := server/server.h cgi/cgi.h platform/os.h \
 	http/http.h
 FUZZ_FLAGS_fuzz_cgi_header := -Icgi
-FUZZ_FLAGS_fuzz_config := -DPORCH_TLS
+FUZZ_FLAGS_fuzz_config :=
 FUZZ_LIBS_fuzz_config := -lcrypt
 FUZZ_OPTS_fuzz_cgi_header := -dict=tests/fuzz/cgi_header.dict -max_len=9000
 FUZZ_OPTS_fuzz_config := -dict=tests/fuzz/config.dict -max_len=8192

@@ -91,6 +91,14 @@ fatalx(const char *fmt, ...)
 	abort();
 }
 
+/* ---- stub for tls.h: config.c asks it whether tls_listen is allowed -- */
+
+bool
+tls_available(void)
+{
+	return true;
+}
+
 /* ---- stderr capture ----------------------------------------------------- */
 
 static ssize_t

@@ -18,7 +18,7 @@ import stat
 import subprocess
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -183,9 +183,11 @@ def tls_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def echo(tls_dir):
     e = Echo(tls_dir, ["-a", "-c", str(tls_dir / "cert.pem"),
-                       "-k", str(tls_dir / "key.pem"), "-n", "router.lan"])
+                       "-k", str(tls_dir / "key.pem"), "-n", "router.lan",
+                       "-n", "192.168.1.1", "-n", "fd00::1"])
     yield e
     e.stop()
+    assert "leaked" not in e.stderr(), e.stderr()
 
 
 # ---- handshakes, versions, ALPN
@@ -271,7 +273,8 @@ def test_autogen_cert_is_ecdsa_p256(echo, tls_dir):
     assert "NIST CURVE: P-256" in text
     assert "Signature Algorithm: ecdsa-with-SHA256" in text
     assert "Subject: CN = router.lan" in text
-    assert "DNS:router.lan" in text
+    assert ("DNS:router.lan, IP Address:192.168.1.1, "
+            "IP Address:FD00:0:0:0:0:0:0:1") in text
     assert "CA:FALSE" in text and "TLS Web Server Authentication" in text
     dates = openssl_text("x509", "-in", cert, "-noout", "-startdate",
                          "-enddate")
@@ -280,14 +283,56 @@ def test_autogen_cert_is_ecdsa_p256(echo, tls_dir):
                               .replace("  ", " "), fmt)
     end = datetime.strptime(re.search(r"notAfter=(.*)", dates).group(1)
                             .replace("  ", " "), fmt)
-    assert end.year - start.year == 10
-    assert start <= datetime.utcnow()
+    # Apple's TLS stack refuses any certificate valid for more than 825
+    # days, even one a user trusts; start a day back for slow clocks.
+    assert end - start == timedelta(days=825)
+    assert start <= datetime.utcnow() - timedelta(hours=23)
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     assert "ASN1 OID: prime256v1" in openssl_text("pkey", "-in", key,
                                                   "-noout", "-text")
     assert served_cert_sha256(echo.port) == file_cert_sha256(cert)
     leftovers = [n for n in os.listdir(tls_dir) if ".pem." in n]
     assert leftovers == []
+
+
+def local_addresses():
+    """This host's addresses a generated certificate should name."""
+    out = subprocess.run(["ip", "-o", "addr", "show", "up"],
+                         capture_output=True, text=True).stdout
+    addrs = []
+    for m in re.finditer(r"\binet6? ([0-9a-f.:]+)/\d+ .*?scope (\w+)", out):
+        if m.group(2) != "host" and m.group(2) != "link" and \
+                m.group(1) not in addrs:
+            addrs.append(m.group(1))
+    return addrs
+
+
+def san_of(cert):
+    text = openssl_text("x509", "-in", cert, "-noout", "-ext",
+                        "subjectAltName")
+    return [v.strip() for v in text.splitlines()[1].split(",")]
+
+
+def openssl_ip(addr):
+    """An address as openssl prints an IP SAN (IPv6 uncompressed)."""
+    if ":" not in addr:
+        return addr
+    import ipaddress
+    return ":".join("%X" % int(g, 16) for g in
+                    ipaddress.ip_address(addr).exploded.split(":"))
+
+
+def test_autogen_names_host_and_its_addresses(tmp_path):
+    """Without -n the certificate names this host and its addresses, so a
+    browser reaching the router by name or by address can pin it."""
+    cert = str(tmp_path / "c.pem")
+    Echo(tmp_path, ["-a", "-c", cert, "-k", str(tmp_path / "k.pem")]).stop()
+    san = san_of(cert)
+    host = socket.gethostname()
+    assert san[0] == "DNS:" + host
+    want = ["IP Address:" + openssl_ip(a) for a in local_addresses()]
+    assert sorted(san[1:]) == sorted(want), (san, want)
+    assert "IP Address:127.0.0.1" not in san
 
 
 def test_autogen_cert_reused_on_next_start(tmp_path):
@@ -535,6 +580,51 @@ def test_trickled_client_hello_cannot_stretch_the_deadline(quick):
             time.sleep(0.1)
     took = stalled(quick, trickle)
     assert took <= 1.0 * SLOW, took      # closed while still trickling
+
+
+def test_pressure_cut_holds_for_the_rest_of_the_handshake(tmp_path):
+    """tls_echo -P 300, one worker: a client trickling its ClientHello (a
+    byte every 100 ms, each read well within the cut) is waited for while
+    alone, and closed about 300 ms after another connection starts waiting,
+    not at the 20 s handshake deadline: the first cut holds for the rest
+    of the handshake instead of starting again with every read."""
+    e = Echo(tmp_path, ["-a", "-w", "1", "-t", "20000", "-P", "300"])
+    hello = client_hello()
+    closed = []
+    try:
+        s = socket.create_connection(("127.0.0.1", e.port))
+        s.sendall(hello[:10])
+
+        def trickle():
+            s.settimeout(0.1)
+            for b in hello[10:-1]:
+                try:
+                    if s.recv(1) == b"":
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    break
+                try:
+                    s.sendall(bytes([b]))
+                except OSError:
+                    break
+            closed.append(time.monotonic())
+        t = threading.Thread(target=trickle)
+        t.start()
+        time.sleep(1.0 * SLOW)
+        assert closed == [], "the worker did not wait for the trickler"
+        other = socket.create_connection(("127.0.0.1", e.port))
+        other.sendall(hello)
+        queued = time.monotonic()
+        t.join(10 * SLOW)
+        other.close()
+        s.close()
+        assert closed, "still trickling: the cut did not hold"
+        took = closed[0] - queued
+        assert 0.25 <= took <= 0.3 + 0.5 * SLOW, took
+    finally:
+        e.stop()
 
 
 def test_client_leaving_mid_handshake_is_a_reset(quick):

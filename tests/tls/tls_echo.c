@@ -8,13 +8,21 @@
  *	GET /f/NAME	200, file NAME beneath ROOT via io->sendfile
  *	GET /hold	200 "worker PID\n", then keep the connection until the
  *			client closes it (keeps this worker busy)
+ *	GET /heap	200, "live N peak N cached N" (bytes of mbedTLS's heap
+ *			in this worker; the peak since the previous /heap)
  *
- * usage: tls_echo -p PORT [-w WORKERS] [-c CERT -k KEY] [-a] [-n CN]
- *	    [-l TICKET_LIFETIME_S] [-t HANDSHAKE_MS] [-r ROOT]
+ * usage: tls_echo -p PORT [-w WORKERS] [-c CERT -k KEY] [-a] [-n NAME]...
+ *	    [-l TICKET_LIFETIME_S] [-t HANDSHAKE_MS] [-P PRESSURE_MS] [-r ROOT]
+ *
+ * -n names the generated certificate (repeatable: host names and IP
+ * addresses); -P cuts a handshake's waits to PRESSURE_MS once another
+ * connection waits to be accepted, as porch's pool pressure does.
  *
  * Prints "tls_echo: listening on 127.0.0.1:PORT" on stdout when ready,
  * one line per failed handshake on stderr. TERM or INT stops it; workers
- * free everything before exiting, so valgrind sees no leak.
+ * free everything before exiting, so valgrind sees no leak, and say so
+ * on stderr if mbedTLS's heap (tls_heap.c keeps its small blocks) still
+ * holds anything.
  *
  * Built with -DTLS_ECHO_PLAIN it serves plain HTTP without tls/ or mbedTLS:
  * the size of that twin is the cost of TLS.
@@ -31,6 +39,7 @@
 #endif
 
 #define ECHO_WORKERS_MAX	16
+#define ECHO_NAMES_MAX		8
 #define ECHO_HEAD_MAX		4096	/* bytes of request head */
 #define ECHO_IO_MS		5000	/* per request: head, reply */
 #define ECHO_HOLD_MS		30000	/* /hold: at most */
@@ -40,11 +49,24 @@ struct echo {
 	int		 lfd, epfd, rootfd;
 	unsigned	 workers;
 	unsigned	 handshake_ms;
+	unsigned	 pressure_ms;	/* 0: no cut */
+	struct io_watch	 watch;
 #ifndef TLS_ECHO_PLAIN
 	struct tls_settings	 set;
 	struct tls_server	*tls;
+	const char		*names[ECHO_NAMES_MAX + 1];
+	int			 nnames;
 #endif
 };
+
+/* "Pool pressure": the listener is readable, someone waits to be accepted. */
+static int64_t
+echo_cut(void *arg)
+{
+	struct echo	*e = arg;
+
+	return os_now_ms() + e->pressure_ms;
+}
 
 /* 0 and *out set, or -1: empty, non-digit, or above max */
 static int
@@ -136,6 +158,26 @@ echo_read_head(struct io *io, char *buf, size_t size, int64_t dl)
 	return p;
 }
 
+/* GET /heap: mbedTLS's heap in this worker; the peak restarts. */
+static int
+echo_heap(char *buf, size_t size)
+{
+#ifndef TLS_ECHO_PLAIN
+	struct tls_heap_stats	 st;
+	int			 n;
+
+	tls_heap_stats(&st);
+	tls_heap_peak_reset();
+	n = snprintf(buf, size, "live %zu peak %zu cached %zu\n",
+	    st.live_bytes, st.peak_bytes, st.cached_bytes);
+	return n < 0 || (size_t)n >= size ? 0 : n;
+#else
+	(void)size;
+	buf[0] = '\0';
+	return 0;
+#endif
+}
+
 static void
 echo_serve(struct echo *e, struct io *io)
 {
@@ -149,7 +191,10 @@ echo_serve(struct echo *e, struct io *io)
 		goto done;
 	if (strncmp(target, "/f/", 3) == 0)
 		rc = echo_file(e, io, target + 3, dl);
-	else
+	else if (strcmp(target, "/heap") == 0) {
+		n = echo_heap(body, sizeof(body));
+		rc = echo_reply(io, "200 OK", body, (uint64_t)n, true, dl);
+	} else
 		rc = echo_reply(io, "200 OK", body, (uint64_t)n, true, dl);
 	if (rc == 0 && strcmp(target, "/hold") == 0)
 		while (io->read(io, buf, sizeof(buf),
@@ -177,8 +222,12 @@ echo_accept(struct echo *e, struct io *io, int fd)
 	return 0;
 #else
 	os_io_plain(io, fd);
-	if (tls_accept(e->tls, io, os_now_ms() + e->handshake_ms) == 0)
+	if (e->pressure_ms > 0)
+		io->watch = &e->watch;
+	if (tls_accept(e->tls, io, os_now_ms() + e->handshake_ms) == 0) {
+		io->watch = NULL;
 		return 0;
+	}
 	fprintf(stderr, "tls_echo[%ld]: handshake failed: %s\n",
 	    (long)os_getpid(), strerror(errno));
 	os_close(fd);
@@ -186,11 +235,20 @@ echo_accept(struct echo *e, struct io *io, int fd)
 #endif
 }
 
+/* Everything freed, yet mbedTLS's heap holds blocks: a leak. */
 static void
 echo_free(struct echo *e)
 {
 #ifndef TLS_ECHO_PLAIN
+	struct tls_heap_stats	 st;
+
 	tls_server_free(e->tls);
+	e->tls = NULL;
+	tls_heap_stats(&st);
+	if (st.live_blocks != 0)
+		fprintf(stderr, "tls_echo[%ld]: leaked %zu blocks (%zu bytes) "
+		    "of mbedTLS's heap\n", (long)os_getpid(), st.live_blocks,
+		    st.live_bytes);
 #endif
 	if (e->epfd != -1)
 		os_close(e->epfd);
@@ -220,6 +278,10 @@ echo_worker(struct echo *e, pid_t parent)
 		fprintf(stderr, "tls_echo: epoll: %s\n", strerror(errno));
 		return 1;
 	}
+	e->watch.fds[0] = e->lfd;
+	e->watch.nfds = 1;
+	e->watch.cut = echo_cut;
+	e->watch.arg = e;
 	for (;;) {
 		fd = os_accept(e->epfd, &e->lfd, 1, &peer, &which);
 		if (fd == -1) {
@@ -288,8 +350,8 @@ static int
 echo_usage(void)
 {
 	fprintf(stderr, "usage: tls_echo -p PORT [-w WORKERS] [-c CERT -k KEY]"
-	    " [-a] [-n CN] [-l TICKET_LIFETIME_S] [-t HANDSHAKE_MS]"
-	    " [-r ROOT]\n");
+	    " [-a] [-n NAME]... [-l TICKET_LIFETIME_S] [-t HANDSHAKE_MS]"
+	    " [-P PRESSURE_MS] [-r ROOT]\n");
 	return 2;
 }
 
@@ -328,6 +390,10 @@ echo_options(struct echo *e, int argc, char *argv[], unsigned *port,
 			if (echo_parse_uint(v, 600000, &e->handshake_ms) == -1)
 				return -1;
 			break;
+		case 'P':
+			if (echo_parse_uint(v, 600000, &e->pressure_ms) == -1)
+				return -1;
+			break;
 		case 'r':
 			*root = v;
 			break;
@@ -339,7 +405,10 @@ echo_options(struct echo *e, int argc, char *argv[], unsigned *port,
 			e->set.key_file = v;
 			break;
 		case 'n':
-			e->set.autogen_cn = v;
+			if (e->nnames == ECHO_NAMES_MAX)
+				return -1;
+			e->names[e->nnames++] = v;
+			e->set.names = e->names;
 			break;
 		case 'l':
 			if (echo_parse_uint(v, 1000000000, &n) == -1)
@@ -384,10 +453,12 @@ main(int argc, char *argv[])
 		return 1;
 	}
 #ifndef TLS_ECHO_PLAIN
-	if ((e.tls = tls_server_new(&e.set, err, sizeof(err))) == NULL) {
+	if ((e.tls = tls_server_new(&e.set, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "tls_echo: %s\n", err);
 		return 1;
 	}
+	if (err[0] != '\0')
+		fprintf(stderr, "tls_echo: warning: %s\n", err);
 #else
 	(void)err;
 #endif
