@@ -77,6 +77,7 @@ deps:
 -include tests/fuzz/fuzz.mk
 -include tests/tls/tls.mk
 -include tests/cgi/cgi.mk
+include rootfs/rootfs.mk
 
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \
