@@ -199,7 +199,8 @@ def test_initial_password_printed_once_and_only_hashed(board):
     rc, out = board.sh("ls -ln /etc/porch /etc/ssl/porch")
     assert "password-must-change" in out
     # Only the hash is kept: not in the settings disk, not in the log.
-    rc, out = board.sh("grep -rl '%s' /overlay /etc /run; logread | grep -c '%s'"
+    rc, out = board.sh("find /overlay /etc /run /tmp -type f -exec "
+                       "grep -l '%s' {} +; logread | grep -c '%s'"
                        % (password, password))
     assert out.split() == ["0"], out
     state["hash"] = board.sh("cat /etc/porch/passwd")[1]
@@ -533,17 +534,54 @@ def test_upgrade_refused(board, env, name, message):
     board.sh("rm -f /tmp/%s" % name)
 
 
+def upload(vm, path, data, password, timeout=120):
+    """POST data as a browser uploads a file, waiting for 100 Continue."""
+    with socket.create_connection(("127.0.0.1", vm.http_port),
+                                  timeout=timeout) as s:
+        f = s.makefile("rb")
+        s.sendall(("POST %s HTTP/1.1\r\nHost: router\r\n"
+                   "Content-Type: application/octet-stream\r\n"
+                   "Expect: 100-continue\r\nContent-Length: %d\r\n%s"
+                   "Connection: close\r\n\r\n"
+                   % (path, len(data), auth_header(password))).encode())
+        status, h, body = read_response(f)
+        assert status == 100, (status, body)
+        s.sendall(data)
+        return read_response(f)
+
+
+def test_upgrade_refused_through_the_ui_path(board, env, upgrade_files):
+    """A corrupt upload, checked by the CGI as porch's user: refused with
+    the same message, nothing reaches the root service or the flash."""
+    with open(os.path.join(upgrade_files, "badsum.bin"), "rb") as f:
+        image = f.read()
+    before = fw_status(board)
+    status, h, body = upload(board, "/cgi-bin/test-upgrade?keep", image,
+                             state["password"])
+    assert status == 200, body
+    r = json.loads(body.decode().splitlines()[0])
+    assert r["ok"] is False and "checksum mismatch" in r["message"], r
+    assert "exit=1" in body.decode()
+    assert fw_status(board) == before
+    rc, out = board.sh("ls -A /tmp/fw-upgrade.spool /overlay")
+    assert "image.bin" not in out and "next" not in out.split(), out
+
+
 def test_upgrade_keeps_settings(board, env):
+    """The admin UI's path: the image uploaded to a CGI running as porch's
+    user, checked there, installed by root's fw-upgraded, the box reboots
+    into the new version with every setting."""
     v2 = env.version(env.v2)
-    fetch(board, "v2.bin")
-    rc, out = board.sh("fw-upgrade check /tmp/v2.bin")
-    assert rc == 0, out
-    r = json.loads(out)
-    assert r["ok"] and r["version"] == v2 and r["arch"] == env.arch
     with open(os.path.join(env.v2, "firmware.bin"), "rb") as f:
-        assert r["sha256"] == hashlib.sha256(f.read()).hexdigest()
+        image = f.read()
     mark = board.mark()
-    board.send_line("fw-upgrade apply /tmp/v2.bin keep")
+    status, h, body = upload(board, "/cgi-bin/test-upgrade?keep", image,
+                             state["password"])
+    assert status == 200, body
+    r = json.loads(body.decode().splitlines()[0])
+    assert r["ok"] and r["version"] == v2 and r["arch"] == env.arch, r
+    assert r["sha256"] == hashlib.sha256(image).hexdigest()
+    assert "exit=0" in body.decode()
     back = wait_rebooted(board, mark)
     figure("upgrade: reboot to first response of the new version (s)",
            "%.2f" % back)

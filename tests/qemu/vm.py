@@ -6,6 +6,7 @@ free ports on 127.0.0.1. sh() runs a command on the console's shell and
 returns its status and output; wait_http() measures boot-to-first-response;
 poweroff(), kill() (a power cut) and wait_exit() end it.
 """
+import atexit
 import os
 import re
 import signal
@@ -101,6 +102,8 @@ class Vm:
                                      stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         self.boots += 1
+        # Whatever happens to the test run, no QEMU outlives it.
+        atexit.register(self.kill)
         self._connect()
         return self
 
