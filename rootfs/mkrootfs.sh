@@ -106,7 +106,7 @@ cp -a "$root" "$whole"
 mkdir -p "$whole/lib/modules/$rel"
 cp "$kdir"/modules/*.ko "$kdir/modules.order" "$whole/lib/modules/$rel/"
 ln -s bin/busybox "$whole/init"
-python3 "$here/mkcpio.py" "$whole" "$out/rootfs.cpio.gz" --mtime "$epoch" \
+/usr/bin/python3 "$here/mkcpio.py" "$whole" "$out/rootfs.cpio.gz" --mtime "$epoch" \
     --node dev/console:c:600:5:1
 
 # --- the flash form's boot initramfs --------------------------------------
@@ -132,7 +132,7 @@ truncate -s 16M "$out/stage/data.ext4"
 E2FSPROGS_FAKE_TIME=$epoch mke2fs -q -F -t ext4 -L porch-data \
     -E root_owner=0:0,lazy_itable_init=1,lazy_journal_init=1 \
     -d "$out/stage/data" "$out/stage/data.ext4"
-python3 - "$out/stage/data.ext4" "$boot/lib/porch/data.ext4" <<'EOP'
+/usr/bin/python3 - "$out/stage/data.ext4" "$boot/lib/porch/data.ext4" <<'EOP'
 import gzip, sys
 data = open(sys.argv[1], "rb").read()
 bs = 4096
@@ -149,7 +149,7 @@ with open(sys.argv[2] + ".bin.gz", "wb") as f:
     f.write(gzip.compress(b"".join(data[a * bs:b * bs] for a, b in extents),
                           9, mtime=0))
 EOP
-python3 "$here/mkcpio.py" "$boot" "$out/boot.cpio.gz" --mtime "$epoch" \
+/usr/bin/python3 "$here/mkcpio.py" "$boot" "$out/boot.cpio.gz" --mtime "$epoch" \
     --node dev/console:c:600:5:1
 
 # --- the upgrade file, kernel, facts -------------------------------------

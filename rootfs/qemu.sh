@@ -46,17 +46,21 @@ for f in vmlinuz boot.cpio.gz rootfs.cpio.gz rootfs.squashfs; do
 done
 if [ "$whole" = 0 ] && { [ ! -f "$disks/flash.img" ] ||
     [ ! -f "$disks/data.img" ]; }; then
-	python3 "$here/mkdisks.py" "$img" "$disks"
+	/usr/bin/python3 "$here/mkdisks.py" "$img" "$disks"
 	echo "qemu.sh: new disks in $disks: a factory-fresh flash with" \
 	    "version $(cat "$img/version"), a blank settings disk" >&2
 fi
 
+kargs=
 case $arch in
 armhf)
 	qemu="qemu-system-arm -M virt,highmem=off -cpu cortex-a15"
 	tty=ttyAMA0 bus=device ;;
 aarch64)
 	qemu="qemu-system-aarch64 -M virt -cpu cortex-a53"
+	# Debian's arm64 kernel reserves 64 MiB for CMA by default: more than
+	# the board has, and nothing here needs contiguous DMA memory.
+	kargs="cma=0"
 	tty=ttyAMA0 bus=device ;;
 mipsel)
 	qemu="qemu-system-mipsel -M malta -vga none"
@@ -83,7 +87,7 @@ socket:*)
 *)	echo "qemu.sh: --console stdio|socket:PATH" >&2; exit 2 ;;
 esac
 
-cmdline="console=$tty panic=1 quiet $append"
+cmdline="console=$tty panic=1 quiet $kargs $append"
 if [ "$whole" = 1 ]; then
 	initrd=$img/rootfs.cpio.gz
 	set --

@@ -14,6 +14,9 @@
 #				factory-fresh first boot)
 #   make qemu-test		boot headless and run tests/qemu against it
 #   make qemu-smoke		only boot, answer over HTTP and HTTPS, stop
+#   make qemu-bench [QEMU_TEST_ROUNDS=3]
+#				the smoke tests and boot times against BusyBox
+#				httpd (best of the rounds)
 # rootfs/README.md describes the image.
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -34,10 +37,11 @@ QT_SRCS	:= $(shell find $(QT_EXTRA) -type f 2>/dev/null)
 _qemu_pkg_armhf := qemu-system-arm
 _qemu_pkg_aarch64 := qemu-system-arm
 _qemu_pkg_mipsel := qemu-system-mips
-ROOTFS_DEBS := squashfs-tools e2fsprogs python3 dpkg-dev
+ROOTFS_DEBS := squashfs-tools e2fsprogs python3 dpkg-dev file
 QEMU_DEBS := $(_qemu_pkg_$(ARCH)) python3-pytest openssl
 
-.PHONY: rootfs fwimage qemu qemu-clean qemu-test qemu-smoke rootfs-deps \
+.PHONY: rootfs fwimage qemu qemu-clean qemu-test qemu-smoke qemu-bench \
+	rootfs-deps \
 	_rootfs_arch FORCE
 
 _rootfs_arch:
@@ -110,5 +114,11 @@ qemu-smoke: rootfs $(QT_DIR)/v1/sizes.txt
 	@sh toolchain/deps.sh $(QEMU_DEBS)
 	$(_qemu_test_env) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 	    -m smoke $(QEMU_TEST_ARGS) tests/qemu
+
+qemu-bench: rootfs $(QT_DIR)/v1/sizes.txt
+	@sh toolchain/deps.sh $(QEMU_DEBS)
+	QEMU_TEST_ROUNDS=$${QEMU_TEST_ROUNDS:-3} $(_qemu_test_env) \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	    -m "smoke or bench" $(QEMU_TEST_ARGS) tests/qemu
 
 FORCE:

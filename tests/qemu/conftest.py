@@ -101,10 +101,11 @@ def upgrade_files(env):
 
 
 @pytest.fixture(scope="session")
-def board(env, upgrade_files):
-    """The v1 image on factory-fresh disks, booted cold."""
-    fetch = "python3 %s %s" % (os.path.join(ROOT, "tests", "qemu", "fetch.py"),
-                               upgrade_files)
+def board(env):
+    """The v1 image on factory-fresh disks, booted cold. The guest fetches
+    from env.files (upgrade_files fills it) at http://10.0.2.100/."""
+    fetch = "/usr/bin/python3 %s %s" % (
+        os.path.join(ROOT, "tests", "qemu", "fetch.py"), env.files)
     vm = Vm(env.arch, env.v1, os.path.join(env.work, "disks"), env.work,
             name="board", fetch=fetch)
     vm.start()
