@@ -57,7 +57,7 @@ rootfs-deps: _rootfs_arch
 # rewritten only when its value changes.
 $(IMG_DIR)/.kernel: FORCE | rootfs-deps
 	@mkdir -p $(@D)
-	@d=$$(sh toolchain/fetch-kernel.sh $(ARCH)) || exit 1; \
+	@d=$$($(_tc_lock) sh toolchain/fetch-kernel.sh $(ARCH)) || exit 1; \
 	    [ "$$(cat $@ 2>/dev/null)" = "$$d" ] || echo "$$d" >$@
 $(IMG_DIR)/.version: FORCE
 	@mkdir -p $(@D)
