@@ -719,6 +719,7 @@ def test_upgrade_wipes_settings(board, env, upgrade_files):
     wait_rebooted(board, mark)
     board.shell()
     log = board.since(mark)
+    assert "settings wiped for version" in log
     found = PASSWORD_RX.findall(log)
     assert len(found) == 1, "a wiped device makes a new password"
     assert found[0] != state["password"]
