@@ -474,6 +474,7 @@ def test_slowloris_burst(board):
     assert sorted(after.split()) == sorted(before.split())
 
 
+@pytest.mark.smoke
 def test_memory_idle_and_under_load(board):
     time.sleep(1)
     idle, n = porch_pss(board)
