@@ -80,6 +80,7 @@ deps:
 -include tests/tls/tls.mk
 -include tests/cgi/cgi.mk
 include rootfs/ui/ui.mk
+include rootfs/rootfs.mk
 
 integration: $(PORCH)
 	PORCH_BIN=$(abspath $(PORCH)) PORCH_QEMU=$(TC_QEMU) \

@@ -57,7 +57,15 @@ step ui make ui-test
 step build-armhf make ARCH=armhf
 step integration-armhf make ARCH=armhf integration \
     PYTEST_ARGS="-m 'not host_only'"
+if [ -f tests/tls/tls.mk ]; then
+	step tls-armhf make ARCH=armhf tls-test
+fi
 step cross-smoke sh tests/cross-smoke.sh
+# The firmware image under QEMU: every test on armhf, boot-and-answer on
+# the other two boards.
+step qemu-armhf make qemu-test ARCH=armhf
+step qemu-aarch64 make qemu-smoke ARCH=aarch64
+step qemu-mipsel make qemu-smoke ARCH=mipsel
 if [ -f tests/fuzz/fuzz.mk ]; then
 	step fuzz-smoke make fuzz-smoke
 fi
