@@ -6,7 +6,10 @@
 # PORCH the static porch binary; BUSYBOX_DIR holds busybox and
 # busybox.links (toolchain/build-busybox.sh); KERNEL_DIR the kernel and
 # modules (toolchain/fetch-kernel.sh); EXTRA_DIRs are copied over the root
-# (the QEMU tests' own CGIs: never in the product image). Writes into OUT:
+# (the QEMU tests' own CGIs: never in the product image), and an
+# etc/porch.conf.extra among them is added to the end of /etc/porch.conf.
+# ROOTFS_WWW (environment) is the web root as served: the admin UI that
+# make ui ARCH=... builds into build/ARCH/www. Writes into OUT:
 #
 #	rootfs.squashfs	the read-only root: BusyBox, porch, /etc, /www
 #			(kernel-independent; the flash slots hold it)
@@ -44,6 +47,12 @@ case $version in
 	exit 2 ;;
 esac
 rel=$(cat "$kdir/release")
+www=${ROOTFS_WWW:-}
+[ -x "$www/cgi-bin/ui" ] || {
+	echo "mkrootfs.sh: ROOTFS_WWW='$www' is not a built web root" \
+	    "(make ui ARCH=$arch)" >&2
+	exit 2
+}
 
 mkdir -p "$out"
 root="$out/stage/root"
@@ -78,16 +87,23 @@ chmod 1777 "$root/tmp"
 chmod 0700 "$root/root"
 ln -s ../run "$root/var/run"
 ln -s ../run/resolv.conf "$root/etc/resolv.conf"
+# The name is a setting: on the overlay, in porch's user's directory, so
+# the admin UI's CGI (porch's user) can change it (firstboot makes it).
+ln -s porch/hostname "$root/etc/hostname"
 cp -R "$here/files/." "$root/"
 sed "s/@CONSOLE@/$console/" "$here/files/etc/inittab" >"$root/etc/inittab"
 cp "$porch" "$root/usr/sbin/porch"
 chmod 755 "$root/usr/sbin/porch"
 printf '%s\n' "$version" >"$root/etc/porch-release"
 printf '%s\n' "$arch" >"$root/lib/porch/arch"
-cp -R "$top/rootfs/www/." "$root/www/"
+cp -R "$www/." "$root/www/"
 for extra in "$@"; do
 	cp -R "$extra/." "$root/"
 done
+if [ -f "$root/etc/porch.conf.extra" ]; then
+	cat "$root/etc/porch.conf.extra" >>"$root/etc/porch.conf"
+	rm "$root/etc/porch.conf.extra"
+fi
 # The settings files are the overlay's; the defaults are readable by all.
 chmod -R u+rwX,go+rX,go-w "$root/www" "$root/etc"
 

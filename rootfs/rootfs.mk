@@ -28,7 +28,7 @@ include toolchain/busybox.mk
 
 IMG_DIR	:= build/$(ARCH)
 QT_DIR	:= build/$(ARCH)/qemu-test
-ROOTFS_SRCS := $(shell find rootfs/files rootfs/initramfs rootfs/www -type f \
+ROOTFS_SRCS := $(shell find rootfs/files rootfs/initramfs -type f \
 	2>/dev/null) rootfs/mkrootfs.sh rootfs/mkcpio.py rootfs/mkfwimage.sh \
 	rootfs/busybox.config
 QT_EXTRA := tests/qemu/rootfs-extra
@@ -64,9 +64,10 @@ $(IMG_DIR)/.version: FORCE
 	@[ "$$(cat $@ 2>/dev/null)" = '$(VERSION)' ] || echo '$(VERSION)' >$@
 
 # mkrootfs.sh writes sizes.txt last: it stands for the whole image.
-$(IMG_DIR)/sizes.txt: $(PORCH) $(BUSYBOX_STAMP) $(ROOTFS_SRCS) \
-    $(IMG_DIR)/.kernel $(IMG_DIR)/.version | rootfs-deps
-	sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)' $(PORCH) $(BUSYBOX_PREFIX) \
+# The web root is the admin UI as ui.mk builds it for this ARCH.
+$(IMG_DIR)/sizes.txt: $(PORCH) $(UI_WWW)/.stamp $(BUSYBOX_STAMP) \
+    $(ROOTFS_SRCS) $(IMG_DIR)/.kernel $(IMG_DIR)/.version | rootfs-deps
+	ROOTFS_WWW=$(UI_WWW) sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)' $(PORCH) $(BUSYBOX_PREFIX) \
 	    "$$(cat $(IMG_DIR)/.kernel)" $(IMG_DIR)
 	@sed 's/^/  /' $@
 
@@ -94,10 +95,10 @@ qemu-clean: _rootfs_arch
 # The tests boot the product image plus tests/qemu/rootfs-extra (a test
 # CGI), and upgrade it to the same with another version.
 $(QT_DIR)/v1/sizes.txt: $(IMG_DIR)/sizes.txt $(QT_SRCS)
-	sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)' $(PORCH) $(BUSYBOX_PREFIX) \
+	ROOTFS_WWW=$(UI_WWW) sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)' $(PORCH) $(BUSYBOX_PREFIX) \
 	    "$$(cat $(IMG_DIR)/.kernel)" $(QT_DIR)/v1 $(QT_EXTRA)
 $(QT_DIR)/v2/sizes.txt: $(IMG_DIR)/sizes.txt $(QT_SRCS)
-	sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)-next' $(PORCH) \
+	ROOTFS_WWW=$(UI_WWW) sh rootfs/mkrootfs.sh $(ARCH) '$(VERSION)-next' $(PORCH) \
 	    $(BUSYBOX_PREFIX) "$$(cat $(IMG_DIR)/.kernel)" $(QT_DIR)/v2 \
 	    $(QT_EXTRA)
 

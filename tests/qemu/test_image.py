@@ -111,6 +111,16 @@ def request(port, path, extra="", method="GET", body=b"", tls_ctx=None,
         return read_response(s.makefile("rb"))
 
 
+def css_path(vm):
+    """The admin UI's stylesheet, by its versioned name (found in /)."""
+    if "css" not in state:
+        r = http_get(vm.http_port, "/", timeout=20)
+        m = re.search(rb'href="(/a/app\.[0-9a-f]+\.css)"', r[2])
+        assert m, r[2]
+        state["css"] = m.group(1).decode()
+    return state["css"]
+
+
 def kv(body):
     return dict(line.split("=", 1) for line in body.decode().splitlines()
                 if "=" in line)
@@ -195,7 +205,7 @@ def wait_rebooted(vm, since_marker, timeout=180):
 def test_cold_first_boot_answers(board, env):
     r = http_get(board.http_port, "/")
     assert r is not None and r[0] == 200
-    assert b"porch" in r[2]
+    assert b"Router administration" in r[2]
     assert board.cold < 180
 
 
@@ -309,7 +319,8 @@ def test_pipelining(board):
     with socket.create_connection(("127.0.0.1", board.http_port),
                                   timeout=20) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: router\r\n\r\n"
-                  b"GET /style.css HTTP/1.1\r\nHost: router\r\n\r\n"
+                  b"GET %s HTTP/1.1\r\nHost: router\r\n\r\n"
+                  % css_path(board).encode() +
                   b"GET /nothing-here HTTP/1.1\r\nHost: router\r\n"
                   b"Connection: close\r\n\r\n")
         f = s.makefile("rb")
@@ -321,12 +332,12 @@ def test_pipelining(board):
 
 def test_cgi_behind_the_admin_password(board):
     pw = state["password"]
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo")
+    status, h, body = request(board.http_port, "/test-cgi/test-echo")
     assert status == 401
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.http_port, "/test-cgi/test-echo",
                               auth_header("wrong-password"))
     assert status == 401
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.http_port, "/test-cgi/test-echo",
                               auth_header(pw))
     assert status == 200, body
     v = kv(body)
@@ -336,7 +347,7 @@ def test_cgi_behind_the_admin_password(board):
     assert v["request_id"] and h["x-request-id"] == v["request_id"]
     ctx = ssl.create_default_context(cafile=state["cert_path"])
     ctx.check_hostname = False
-    status, h, body = request(board.https_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.https_port, "/test-cgi/test-echo",
                               auth_header(pw), tls_ctx=ctx)
     assert status == 200 and kv(body)["https"] == "on"
 
@@ -347,7 +358,7 @@ def test_expect_100_continue(board):
     with socket.create_connection(("127.0.0.1", board.http_port),
                                   timeout=30) as s:
         f = s.makefile("rb")
-        s.sendall(("POST /cgi-bin/test-echo HTTP/1.1\r\nHost: router\r\n"
+        s.sendall(("POST /test-cgi/test-echo HTTP/1.1\r\nHost: router\r\n"
                    "Expect: 100-continue\r\nContent-Length: %d\r\n%s"
                    "Connection: close\r\n\r\n" % (len(payload), auth_header(pw))
                    ).encode())
@@ -362,11 +373,157 @@ def test_expect_100_continue(board):
     with socket.create_connection(("127.0.0.1", board.http_port),
                                   timeout=30) as s:
         f = s.makefile("rb")
-        s.sendall(b"POST /cgi-bin/test-echo HTTP/1.1\r\nHost: router\r\n"
+        s.sendall(b"POST /test-cgi/test-echo HTTP/1.1\r\nHost: router\r\n"
                   b"Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
         status, h, body = read_response(f)
         assert status == 401
         assert h.get("connection") == "close"
+
+
+# --- the admin UI ---------------------------------------------------------
+
+class AdminUi:
+    """The admin UI's requests over HTTPS, made as its script makes them:
+    the session cookie on each, the CSRF token on every state change."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        self.ctx = ssl.create_default_context(cafile=state["cert_path"])
+        self.ctx.check_hostname = False
+        self.cookie = None
+        self.csrf = None
+
+    def call(self, method, path, obj=None, body=None,
+             ctype="application/json", csrf=True, extra="", timeout=60):
+        if self.cookie:
+            extra += "Cookie: porch_session=%s\r\n" % self.cookie
+        if csrf and self.csrf and method not in ("GET", "HEAD"):
+            extra += "X-CSRF-Token: %s\r\n" % self.csrf
+        if obj is not None:
+            body = json.dumps(obj).encode()
+        if body is not None:
+            extra += "Content-Type: %s\r\n" % ctype
+        extra += "Accept: application/json\r\n"
+        status, h, b = request(self.vm.https_port, path, extra, method,
+                               body or b"", tls_ctx=self.ctx,
+                               timeout=timeout)
+        try:
+            data = json.loads(b) if b else None
+        except ValueError:
+            data = None
+        return status, h, data if data is not None else b
+
+    def login(self, password):
+        status, h, d = self.call("POST", "/api/session",
+                                 {"user": "admin", "password": password})
+        assert status == 200, (status, d)
+        cookie = h["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+        assert "SameSite=Strict" in cookie, cookie
+        self.cookie = re.match(r"porch_session=([0-9a-f]{32});",
+                               cookie).group(1)
+        self.csrf = d["csrf"]
+        return d
+
+
+def test_admin_ui_first_login_forces_a_new_password(board):
+    """The label's password logs in once, for choosing a new one; nothing
+    else runs until then; the new one is what counts afterwards."""
+    ui = AdminUi(board)
+    status, h, d = ui.call("GET", "/cgi-bin/ui/status")
+    assert status == 401 and isinstance(d, dict), (status, d)
+    status, h, d = request(board.https_port, "/ui/", tls_ctx=ui.ctx,
+                           extra="Accept: text/html\r\n"
+                           "Sec-Fetch-Mode: navigate\r\n")
+    assert status == 303 and h["location"].startswith("/?next="), h
+    ui.login(state["password"])
+    status, h, d = ui.call("GET", "/cgi-bin/ui/status")
+    assert status == 200 and d["must_change"] is True, d
+    status, h, d = ui.call("GET", "/cgi-bin/ui/upgrade")
+    assert status == 403 and d["must_change"] is True, d
+    new = "porch-qemu-%s" % os.urandom(4).hex()
+    # A state change without the session's token: refused by porch.
+    status, h, d = ui.call("POST", "/cgi-bin/ui/password",
+                           {"old": state["password"], "new": new},
+                           csrf=False)
+    assert status == 403 and d == {"error": "csrf"}, (status, d)
+    status, h, d = ui.call("POST", "/cgi-bin/ui/password",
+                           {"old": state["password"], "new": new})
+    assert status == 200 and d["ok"], (status, d)
+    rc, out = board.sh("ls /etc/porch")
+    assert "password-must-change" not in out
+    # The change ended every session; the old password no longer works.
+    status, h, d = ui.call("GET", "/cgi-bin/ui/status")
+    assert status == 401, (status, d)
+    status, h, d = AdminUi(board).call(
+        "POST", "/api/session", {"user": "admin",
+                                 "password": state["password"]})
+    assert status == 401, (status, d)
+    state["password"] = new
+    state["hash"] = board.sh("cat /etc/porch/passwd")[1]
+
+
+def test_admin_ui_dashboard(board, env):
+    ui = AdminUi(board)
+    ui.login(state["password"])
+    status, h, page = ui.call("GET", "/ui/")
+    assert status == 200 and b"<h1" in page
+    assert "default-src 'self'" in h["content-security-policy"]
+    t = time.monotonic()
+    status, h, d = ui.call("GET", "/cgi-bin/ui/status",
+                           extra="X-Background: 1\r\n")
+    figure("dashboard JSON through the UI's CGI over HTTPS (s)",
+           "%.3f" % (time.monotonic() - t))
+    assert status == 200 and d["must_change"] is False, d
+    assert d["version"] == env.version(env.v1)
+    assert d["hostname"] == "porch"
+    assert d["kernel"] and d["uptime"] > 0 and len(d["load"]) == 3
+    assert 0 < d["mem"]["available"] < d["mem"]["total"] < 70000
+    names = [i["name"] for i in d["ifaces"]]
+    assert "eth0" in names and "lo" in names, names
+    eth0 = d["ifaces"][names.index("eth0")]
+    assert eth0["up"] and any(a.startswith("10.0.2.") for a in
+                              eth0["addrs"]), eth0
+    assert d["porch"] is not None, "porch's counters from /server-status"
+    figure("dashboard JSON (bytes)", len(json.dumps(d)))
+    # A cold load of the dashboard, as a browser makes it: the page, its
+    # stylesheet, script and icon (gzip), then the JSON; six connections.
+    t = time.monotonic()
+    status, h, page = ui.call("GET", "/ui/",
+                              extra="Accept-Encoding: gzip\r\n")
+    assert status == 200
+    if h.get("content-encoding") == "gzip":
+        import gzip
+        page = gzip.decompress(page)
+    assets = re.findall(rb'(?:href|src)="(/a/[^"]+)"', page)
+    assert assets, page
+    wire = [len(page)]
+    errors = []
+
+    def get(path):
+        st, hh, body = ui.call("GET", path,
+                               extra="Accept-Encoding: gzip\r\n")
+        if st != 200:
+            errors.append((path, st))
+        wire.append(len(body) if isinstance(body, bytes) else
+                    len(json.dumps(body)))
+
+    threads = [threading.Thread(target=get, args=(a.decode(),))
+               for a in set(assets)]
+    threads.append(threading.Thread(target=get,
+                                    args=("/cgi-bin/ui/status",)))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert not errors, errors
+    figure("dashboard cold load over HTTPS, %d requests, %d body bytes "
+           "(s)" % (len(wire), sum(wire)), "%.2f" % (time.monotonic() - t))
+    # Logging out ends the session for every worker.
+    status, h, d = ui.call("DELETE", "/api/session")
+    assert status == 200, (status, d)
+    status, h, d = ui.call("GET", "/cgi-bin/ui/status")
+    assert status == 401
 
 
 class Browser:
@@ -406,11 +563,12 @@ def test_pool_pressure_six_browser_connections(board):
     answered long before a keep-alive timeout (5 s) could pass."""
     errors = []
     done = []
+    css = css_path(board)
 
     def browser_connection():
         b = Browser(board.http_port)
         try:
-            for path in ("/", "/style.css", "/"):
+            for path in ("/", css, "/"):
                 assert b.get(path)[0] == 200
             done.append(1)
         except Exception as e:     # noqa: BLE001 (reported below)
@@ -483,6 +641,7 @@ def test_memory_idle_and_under_load(board):
     figure("porch PSS idle, all %d processes (KiB)" % n, idle)
     stop = threading.Event()
     count = [0]
+    css = css_path(board).encode()
 
     def load():
         while not stop.is_set():
@@ -493,8 +652,8 @@ def test_memory_idle_and_under_load(board):
                     for _ in range(50):
                         if stop.is_set():
                             break
-                        s.sendall(b"GET /style.css HTTP/1.1\r\n"
-                                  b"Host: router\r\n\r\n")
+                        s.sendall(b"GET %s HTTP/1.1\r\n"
+                                  b"Host: router\r\n\r\n" % css)
                         r = read_response(f)
                         if r is None or r[1].get("connection") == "close":
                             break
@@ -524,7 +683,20 @@ def test_memory_idle_and_under_load(board):
 # --- settings survive a reboot ------------------------------------------
 
 def test_setting_kept_across_reboot(board, env):
-    board.sh("echo router-test >/etc/hostname && sync", check=True)
+    """The hostname, set in the admin UI (a hostile one refused first),
+    and the password chosen there, survive a reboot."""
+    ui = AdminUi(board)
+    ui.login(state["password"])
+    for bad in ("$(reboot)", "<img src=x onerror=alert(1)>", "-router",
+                "a" * 64):
+        status, h, d = ui.call("POST", "/cgi-bin/ui/hostname",
+                               {"hostname": bad})
+        assert status == 422, (bad, status, d)
+    status, h, d = ui.call("POST", "/cgi-bin/ui/hostname",
+                           {"hostname": "router-test"})
+    assert status == 200 and d["ok"], (status, d)
+    assert board.sh("cat /etc/hostname")[1].strip() == "router-test"
+    board.sh("sync", check=True)
     rc = board.poweroff(timeout=60)
     assert rc == 0
     board.start()
@@ -536,7 +708,7 @@ def test_setting_kept_across_reboot(board, env):
     assert "first boot" not in log and not PASSWORD_RX.search(log)
     assert board.sh("hostname")[1].strip() == "router-test"
     assert board.sh("cat /etc/porch/passwd")[1] == state["hash"]
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.http_port, "/test-cgi/test-echo",
                               auth_header(state["password"]))
     assert status == 200 and kv(body)["hostname"] == "router-test"
     ctx = ssl.create_default_context(cafile=state["cert_path"])
@@ -585,64 +757,68 @@ def test_upgrade_refused(board, env, upgrade_files, name, message):
     board.sh("rm -f /tmp/%s" % name)
 
 
-def upload(vm, path, data, password, timeout=120):
-    """POST data as a browser uploads a file, waiting for 100 Continue."""
-    with socket.create_connection(("127.0.0.1", vm.http_port),
-                                  timeout=timeout) as s:
-        f = s.makefile("rb")
-        s.sendall(("POST %s HTTP/1.1\r\nHost: router\r\n"
-                   "Content-Type: application/octet-stream\r\n"
-                   "Expect: 100-continue\r\nContent-Length: %d\r\n%s"
-                   "Connection: close\r\n\r\n"
-                   % (path, len(data), auth_header(password))).encode())
-        status, h, body = read_response(f)
-        assert status == 100, (status, body)
-        s.sendall(data)
-        return read_response(f)
-
-
 def test_upgrade_refused_through_the_ui_path(board, env, upgrade_files):
-    """A corrupt upload, checked by the CGI as porch's user: refused with
-    the same message, nothing reaches the root service or the flash."""
+    """A corrupt upload to the admin UI, checked by its CGI as porch's
+    user: refused with fw-upgrade's message, no install offered, nothing
+    reaches the root service or the flash."""
     with open(os.path.join(upgrade_files, "badsum.bin"), "rb") as f:
         image = f.read()
     before = fw_status(board)
-    status, h, body = upload(board, "/cgi-bin/test-upgrade?keep", image,
-                             state["password"])
-    assert status == 200, body
-    r = json.loads(body.decode().splitlines()[0])
-    assert r["ok"] is False and "checksum mismatch" in r["message"], r
-    assert "exit=1" in body.decode()
+    ui = AdminUi(board)
+    ui.login(state["password"])
+    status, h, d = ui.call("POST", "/cgi-bin/ui/upgrade", body=image,
+                           ctype="application/octet-stream", timeout=120)
+    assert isinstance(d, dict) and d["ok"] is False, (status, d)
+    assert "checksum mismatch" in d["message"], d
+    status, h, d = ui.call("POST", "/cgi-bin/ui/install",
+                           {"sha256": hashlib.sha256(image).hexdigest(),
+                            "keep": True})
+    assert status == 409, (status, d)
     assert fw_status(board) == before
     rc, out = board.sh("ls -A /tmp/fw-upgrade.spool /overlay")
     assert "image.bin" not in out and "next" not in out.split(), out
 
 
 def test_upgrade_keeps_settings(board, env, upgrade_files):
-    """The admin UI's path: the image uploaded to a CGI running as porch's
-    user, checked there, installed by root's fw-upgraded, the box reboots
-    into the new version with every setting."""
+    """The admin UI's upgrade over HTTPS, as its page drives it: upload
+    (one POST), the device's size, SHA-256 and check, install with
+    settings kept; root's fw-upgraded flashes, the box reboots into the
+    new version with every setting."""
     v2 = env.version(env.v2)
     with open(os.path.join(env.v2, "firmware.bin"), "rb") as f:
         image = f.read()
+    sha = hashlib.sha256(image).hexdigest()
+    ui = AdminUi(board)
+    ui.login(state["password"])
+    t = time.monotonic()
+    status, h, d = ui.call("POST", "/cgi-bin/ui/upgrade", body=image,
+                           ctype="application/octet-stream", timeout=120)
+    figure("upgrade: %d-byte upload and check over HTTPS (s)" % len(image),
+           "%.2f" % (time.monotonic() - t))
+    assert status == 200 and d["ok"], (status, d)
+    assert d["version"] == v2 and d["arch"] == env.arch, d
+    assert d["sha256"] == sha and d["size"] == len(image), d
+    status, h, d = ui.call("GET", "/cgi-bin/ui/upgrade")
+    assert status == 200 and d["image"]["sha256"] == sha, d
     mark = board.mark()
-    status, h, body = upload(board, "/cgi-bin/test-upgrade?keep", image,
-                             state["password"])
-    assert status == 200, body
-    r = json.loads(body.decode().splitlines()[0])
-    assert r["ok"] and r["version"] == v2 and r["arch"] == env.arch, r
-    assert r["sha256"] == hashlib.sha256(image).hexdigest()
-    assert "exit=0" in body.decode()
+    status, h, d = ui.call("POST", "/cgi-bin/ui/install",
+                           {"sha256": sha, "keep": True})
+    assert status == 202 and d["ok"] and d["keep"] is True, (status, d)
+    assert d["version"] == v2, d
     back = wait_rebooted(board, mark)
     figure("upgrade: reboot to first response of the new version (s)",
            "%.2f" % back)
     board.shell()
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.http_port, "/test-cgi/test-echo",
                               auth_header(state["password"]))
     assert status == 200, "the admin password was kept"
     v = kv(body)
     assert v["version"] == v2
     assert v["hostname"] == "router-test"
+    ui = AdminUi(board)
+    ui.login(state["password"])
+    status, h, d = ui.call("GET", "/cgi-bin/ui/upgrade")
+    assert status == 200 and d["current"] == v2, d
     ctx = ssl.create_default_context(cafile=state["cert_path"])
     ctx.check_hostname = False
     status, h, body = request(board.https_port, "/", tls_ctx=ctx)
@@ -725,7 +901,7 @@ def test_upgrade_wipes_settings(board, env, upgrade_files):
     assert len(found) == 1, "a wiped device makes a new password"
     assert found[0] != state["password"]
     assert board.sh("hostname")[1].strip() == "porch"
-    status, h, body = request(board.http_port, "/cgi-bin/test-echo",
+    status, h, body = request(board.http_port, "/test-cgi/test-echo",
                               auth_header(found[0]))
     assert status == 200 and kv(body)["version"] == v1
     state["password"] = found[0]
