@@ -100,6 +100,8 @@ bool	 http_list_has(struct str list, const char *token);
 bool	 str_eq_nocase(struct str, const char *);
 bool	 str_eq(struct str, const char *);
 int	 parse_uint(const char *, size_t, uint64_t max, uint64_t *out);
+#define FMT_UINT_MAX	20	/* digits of UINT64_MAX */
+size_t	 fmt_uint(uint64_t, char out[FMT_UINT_MAX]);
 bool	 http_is_tchar(unsigned char);
 int	 http_hexval(unsigned char);
 

@@ -89,6 +89,21 @@ parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* v in decimal at out (no NUL); its length. */
+size_t
+fmt_uint(uint64_t v, char out[FMT_UINT_MAX])
+{
+	char	 tmp[FMT_UINT_MAX];
+	size_t	 i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(out, tmp + i, sizeof(tmp) - i);
+	return sizeof(tmp) - i;
+}
+
 enum http_method
 http_method_lookup(struct str m)
 {

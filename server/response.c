@@ -102,14 +102,9 @@ resp_str(struct resp *o, const char *s)
 static void
 resp_uint(struct resp *o, uint64_t v)
 {
-	char	 tmp[24];
-	size_t	 i = sizeof(tmp);
+	char	 tmp[FMT_UINT_MAX];
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	resp_raw(o, tmp + i, sizeof(tmp) - i);
+	resp_raw(o, tmp, fmt_uint(v, tmp));
 }
 
 /*

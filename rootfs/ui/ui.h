@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../http/http.h"
+
 /* --- ui_json.c: writing ---------------------------------------------- */
 
 struct jw {
@@ -31,6 +33,9 @@ void	 jw_cstr(struct jw *, const char *s);
 void	 jw_uint(struct jw *, uint64_t);
 /* "key": */
 void	 jw_key(struct jw *, const char *key);
+/* ,"key":"text" and ,"key":N: a member after an object's first. */
+void	 jw_next_str(struct jw *, const char *key, const char *);
+void	 jw_next_uint(struct jw *, const char *key, uint64_t);
 size_t	 jw_len(const struct jw *);
 
 /* --- ui_json.c: reading ---------------------------------------------- */
@@ -98,7 +103,6 @@ bool	 ui_hostname_valid(const char *, size_t);
 const char *ui_password_problem(const char *pw, size_t len);
 
 /* 0 and *out on success; -1 on malformed input. */
-int	 parse_uint(const char *, size_t, uint64_t max, uint64_t *out);
 /* /proc/uptime: whole seconds. */
 int	 parse_uptime(const char *, size_t, uint64_t *secs);
 /* /proc/loadavg: the three averages as text ("0.15"), checked to be

@@ -10,8 +10,9 @@
 #	make ui-test		browser (Playwright + Chromium) and curl
 #				tests against make run's configuration
 
-UI_SRCS := $(wildcard rootfs/ui/ui_*.c)
-UI_HDRS := rootfs/ui/ui.h
+# parse_uint, fmt_uint: the engine's own, from the pure HTTP code.
+UI_SRCS := $(wildcard rootfs/ui/ui_*.c) http/http_parse.c
+UI_HDRS := rootfs/ui/ui.h http/http.h
 UI_BUILD := $(BUILD)/ui
 UI_BIN := $(UI_BUILD)/ui
 UI_WWW := $(BUILD)/www
@@ -38,10 +39,12 @@ $(UI_WWW)/.stamp: $(UI_BIN) $(UI_WWW_SRCS) rootfs/ui/install.sh
 
 UI_UNIT_BIN := build/ui-unit/test_ui
 $(UI_UNIT_BIN): tests/ui/test_ui.c rootfs/ui/ui_json.c rootfs/ui/ui_parse.c \
+    http/http_parse.c \
     rootfs/ui/ui_sha256.c $(UI_HDRS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -Irootfs/ui -o $@ tests/ui/test_ui.c \
-	    rootfs/ui/ui_json.c rootfs/ui/ui_parse.c rootfs/ui/ui_sha256.c
+	    rootfs/ui/ui_json.c rootfs/ui/ui_parse.c rootfs/ui/ui_sha256.c \
+	    http/http_parse.c
 
 ui-unit: $(UI_UNIT_BIN)
 	$(UNIT_ENV) $(UI_UNIT_BIN)
@@ -55,11 +58,12 @@ ui-test: $(PORCH)
 UI_FUZZ_BIN := build/ui-unit/fuzz_ui
 FUZZ_SECONDS ?= 60
 $(UI_FUZZ_BIN): tests/ui/fuzz_ui.c rootfs/ui/ui_json.c rootfs/ui/ui_parse.c \
+    http/http_parse.c \
     $(UI_HDRS)
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -Irootfs/ui -o $@ tests/ui/fuzz_ui.c \
-	    rootfs/ui/ui_json.c rootfs/ui/ui_parse.c
+	    rootfs/ui/ui_json.c rootfs/ui/ui_parse.c http/http_parse.c
 
 .PHONY: ui-fuzz
 ui-fuzz: $(UI_FUZZ_BIN)

@@ -110,14 +110,9 @@ jw_cstr(struct jw *j, const char *s)
 void
 jw_uint(struct jw *j, uint64_t v)
 {
-	char	 tmp[24];
-	size_t	 i = sizeof(tmp);
+	char	 tmp[FMT_UINT_MAX];
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	jw_mem(j, tmp + i, sizeof(tmp) - i);
+	jw_mem(j, tmp, fmt_uint(v, tmp));
 }
 
 void
@@ -125,6 +120,22 @@ jw_key(struct jw *j, const char *key)
 {
 	jw_cstr(j, key);
 	jw_mem(j, ":", 1);
+}
+
+void
+jw_next_str(struct jw *j, const char *key, const char *s)
+{
+	jw_raw(j, ",");
+	jw_key(j, key);
+	jw_cstr(j, s);
+}
+
+void
+jw_next_uint(struct jw *j, const char *key, uint64_t v)
+{
+	jw_raw(j, ",");
+	jw_key(j, key);
+	jw_uint(j, v);
 }
 
 size_t

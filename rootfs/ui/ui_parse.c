@@ -20,24 +20,6 @@ is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-int
-parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
-{
-	uint64_t	 v = 0;
-	unsigned	 d;
-
-	if (len == 0)
-		return -1;
-	for (; len > 0; p++, len--) {
-		d = (unsigned)((unsigned char)*p - '0');
-		if (d > 9 || d > max || v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 bool
 ui_hostname_valid(const char *s, size_t len)
 {

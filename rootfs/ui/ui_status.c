@@ -232,18 +232,12 @@ status_system(struct jw *j)
 	first_line("/etc/porch-release", ver, sizeof(ver));
 	jw_key(j, "hostname");
 	jw_cstr(j, host);
-	jw_raw(j, ",");
-	jw_key(j, "version");
-	jw_cstr(j, ver);
-	jw_raw(j, ",");
-	jw_key(j, "kernel");
-	jw_cstr(j, kernel);
+	jw_next_str(j, "version", ver);
+	jw_next_str(j, "kernel", kernel);
 	/* /proc is the machine's own, also under make run: only read. */
 	if (ui_read_abs("/proc/uptime", buf, sizeof(buf), &len) == 0 &&
 	    parse_uptime(buf, len, &up) == 0) {
-		jw_raw(j, ",");
-		jw_key(j, "uptime");
-		jw_uint(j, up);
+		jw_next_uint(j, "uptime", up);
 	}
 	if (ui_read_abs("/proc/loadavg", buf, sizeof(buf), &len) == 0 &&
 	    parse_loadavg(buf, len, load) == 0) {
@@ -277,24 +271,15 @@ status_porch(struct jw *j)
 	jw_raw(j, "{");
 	jw_key(j, "server");
 	jw_cstr(j, st.server);
-	jw_raw(j, ",\"uptime\":");
-	jw_uint(j, st.uptime);
-	jw_raw(j, ",\"requests\":");
-	jw_uint(j, st.requests);
-	jw_raw(j, ",\"connections\":");
-	jw_uint(j, st.connections);
-	jw_raw(j, ",\"bytes\":");
-	jw_uint(j, st.bytes);
-	jw_raw(j, ",\"status_4xx\":");
-	jw_uint(j, st.s4xx);
-	jw_raw(j, ",\"status_5xx\":");
-	jw_uint(j, st.s5xx);
-	jw_raw(j, ",\"workers\":");
-	jw_uint(j, st.workers);
-	jw_raw(j, ",\"idle\":");
-	jw_uint(j, st.idle);
-	jw_raw(j, ",\"reloads\":");
-	jw_uint(j, st.reloads);
+	jw_next_uint(j, "uptime", st.uptime);
+	jw_next_uint(j, "requests", st.requests);
+	jw_next_uint(j, "connections", st.connections);
+	jw_next_uint(j, "bytes", st.bytes);
+	jw_next_uint(j, "status_4xx", st.s4xx);
+	jw_next_uint(j, "status_5xx", st.s5xx);
+	jw_next_uint(j, "workers", st.workers);
+	jw_next_uint(j, "idle", st.idle);
+	jw_next_uint(j, "reloads", st.reloads);
 	jw_raw(j, "}");
 }
 

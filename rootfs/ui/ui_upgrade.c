@@ -87,20 +87,11 @@ fw_json(struct jw *j, const struct fw_check *c)
 	jw_raw(j, c->ok ? "{\"ok\":true," : "{\"ok\":false,");
 	jw_key(j, "message");
 	jw_cstr(j, c->message);
-	jw_raw(j, ",\"size\":");
-	jw_uint(j, c->size);
-	jw_raw(j, ",");
-	jw_key(j, "sha256");
-	jw_cstr(j, c->sha256);
-	jw_raw(j, ",");
-	jw_key(j, "version");
-	jw_cstr(j, c->version);
-	jw_raw(j, ",");
-	jw_key(j, "arch");
-	jw_cstr(j, c->arch);
-	jw_raw(j, ",");
-	jw_key(j, "current");
-	jw_cstr(j, cur);
+	jw_next_uint(j, "size", c->size);
+	jw_next_str(j, "sha256", c->sha256);
+	jw_next_str(j, "version", c->version);
+	jw_next_str(j, "arch", c->arch);
+	jw_next_str(j, "current", cur);
 	jw_raw(j, "}");
 }
 
