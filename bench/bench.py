@@ -316,6 +316,11 @@ def strace_profile(inst, wl, seconds):
     except subprocess.TimeoutExpired:
         st.kill()
         st.wait()
+    return strace_per_request(outf, r["requests"])
+
+
+def strace_per_request(outf, requests):
+    """strace -c's table in outf, as calls per request (None: no table)."""
     calls = {}
     try:
         for line in open(outf):
@@ -325,9 +330,9 @@ def strace_profile(inst, wl, seconds):
                 calls[parts[-1]] = int(parts[3])
     except OSError:
         return None
-    n = max(1, r["requests"])
+    n = max(1, requests)
     per = {k: v / n for k, v in sorted(calls.items(), key=lambda kv: -kv[1])}
-    return {"requests": r["requests"], "per_request": per,
+    return {"requests": requests, "per_request": per,
             "total_per_request": sum(calls.values()) / n}
 
 

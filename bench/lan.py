@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import link as L  # noqa: E402
 import page as P  # noqa: E402
 import servers as S  # noqa: E402
-import bench as B  # noqa: E402  (parse_wrk, make_cert, machine_info, porch_has_tls)
+import bench as B  # noqa: E402  (parse_wrk, make_cert, machine_info, porch_has_tls, strace_per_request)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -543,18 +543,10 @@ class Lan:
         except subprocess.TimeoutExpired:
             os.killpg(st.pid, signal.SIGKILL)
             st.wait()
-        calls = {}
-        try:
-            for line in open(outf):
-                parts = line.split()
-                if len(parts) >= 5 and parts[0][0].isdigit() and parts[-1] != "total":
-                    calls[parts[-1]] = int(parts[3])
-        except OSError:
-            return None
-        n = max(1, r["requests"])
-        return {"requests": r["requests"], "rps_under_strace": r["rps"],
-                "per_request": {k: v / n for k, v in sorted(calls.items(), key=lambda kv: -kv[1])},
-                "total_per_request": sum(calls.values()) / n}
+        res = B.strace_per_request(outf, r["requests"])
+        if res is not None:
+            res["rps_under_strace"] = r["rps"]
+        return res
 
     def perf(self, inst, load, unit):
         data = os.path.join(self.tmp, "perf-%s.data" % inst.name)

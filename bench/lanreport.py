@@ -16,12 +16,10 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report as R  # noqa: E402
+from report import fmt, fmt_ms, fmt_ratio, med, ratio, table  # noqa: E402,F401
 ORDER = ["porch", "nginx", "lighttpd", "apache", "busybox"]
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def pct(xs, q):
@@ -30,32 +28,6 @@ def pct(xs, q):
     if not xs:
         return None
     return xs[max(0, min(len(xs) - 1, math.ceil(q * len(xs)) - 1))]
-
-
-def fmt(x, nd=0):
-    if x is None:
-        return "–"
-    return "{:,.{}f}".format(x, nd)
-
-
-def fmt_ms(x):
-    if x is None:
-        return "–"
-    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
-
-
-def fmt_ratio(r):
-    return "–" if r is None else "%.2f×" % r
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def table(head, rows):
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- aggregation
@@ -492,19 +464,8 @@ def profile_section(res):
     parts = []
     sc = prof.get("syscalls") or {}
     if sc:
-        names = []
-        for p in sc.values():
-            for k, v in p["per_request"].items():
-                if v >= 0.01 and k not in names:
-                    names.append(k)
-        first = list(sc.values())[0]["per_request"]
-        names.sort(key=lambda k: -first.get(k, 0))
-        rows = [[k] + ["%.3f" % sc[s]["per_request"].get(k, 0) for s in sc] for k in names]
-        rows.append(["**total**"] + ["**%.2f**" % sc[s]["total_per_request"] for s in sc])
-        rows.append(["requests traced"] + [fmt(sc[s]["requests"]) for s in sc])
         parts.append("Syscalls per request on the link (`strace -c -f` on every process of "
-                     "the server, wrk 1 KB keep-alive, 2 s):\n\n"
-                     + table(["syscall"] + list(sc), rows))
+                     "the server, wrk 1 KB keep-alive, 2 s):\n\n" + R.syscall_table(sc))
     for key, pf in (prof.get("perf") or {}).items():
         if not pf or not pf.get("top"):
             continue

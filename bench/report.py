@@ -55,9 +55,7 @@ def servers_in(res, agg):
 def fmt(x, nd=0):
     if x is None:
         return "–"
-    if nd == 0:
-        return "{:,.0f}".format(x)
-    return ("{:.%df}" % nd).format(x)
+    return "{:,.{}f}".format(x, nd)
 
 
 def fmt_ms(x):
@@ -316,6 +314,21 @@ def sizes_table(res):
     return out
 
 
+def syscall_table(sc):
+    """{server: strace_per_request()} as a table of calls per request."""
+    names = []
+    for p in sc.values():
+        for k, v in p["per_request"].items():
+            if v >= 0.01 and k not in names:
+                names.append(k)
+    first = list(sc.values())[0]["per_request"]
+    names.sort(key=lambda k: -first.get(k, 0))
+    rows = [[k] + ["%.3f" % sc[s]["per_request"].get(k, 0) for s in sc] for k in names]
+    rows.append(["**total**"] + ["**%.2f**" % sc[s]["total_per_request"] for s in sc])
+    rows.append(["requests traced"] + [fmt(sc[s]["requests"]) for s in sc])
+    return table(["syscall"] + list(sc), rows)
+
+
 def profile_section(res):
     prof = res.get("profile")
     if not prof:
@@ -323,21 +336,8 @@ def profile_section(res):
     parts = []
     sc = prof.get("syscalls") or {}
     if sc:
-        names = []
-        for p in sc.values():
-            for k, v in p["per_request"].items():
-                if v >= 0.01 and k not in names:
-                    names.append(k)
-        first = list(sc.values())[0]["per_request"]
-        names.sort(key=lambda k: -first.get(k, 0))
-        rows = []
-        for k in names:
-            rows.append([k] + ["%.3f" % sc[s]["per_request"].get(k, 0) for s in sc])
-        rows.append(["**total**"] + ["**%.2f**" % sc[s]["total_per_request"] for s in sc])
-        rows.append(["requests traced"] + [fmt(sc[s]["requests"]) for s in sc])
         parts.append("Syscalls per request (`strace -c -f` on every process of the "
-                     "server, 2 workers, wrk -c2 keep-alive, 2 s):\n\n"
-                     + table(["syscall"] + list(sc), rows))
+                     "server, 2 workers, wrk -c2 keep-alive, 2 s):\n\n" + syscall_table(sc))
     pf = prof.get("perf")
     if pf and pf.get("top"):
         split = ", ".join("%s %.1f%%" % (d["dso"], d["pct"]) for d in pf.get("dsos", [])[:6])
