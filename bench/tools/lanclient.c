@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define LC_HEAD_MAX	16384
 #define LC_MAX_CONNS	512
 #define LC_MAX_RES	64
@@ -62,23 +64,6 @@ static int		 port;
 static int		 tls_version;	/* 0: plain, 12, 13 */
 static SSL_CTX		*ssl_ctx;
 static int		 epfd;
-static volatile sig_atomic_t stop;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void
 die(const char *what)

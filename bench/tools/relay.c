@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define RELAY_RING	(256 * 1024)	/* bytes held per direction */
 #define RELAY_MARKS	4096		/* reads held per direction */
 #define RELAY_PORTS	64
@@ -86,28 +88,11 @@ static struct sockaddr_in target;
 static int		 epfd;
 static struct conn	*conns[RELAY_CONNS];
 static int		 nconns;
-static volatile sig_atomic_t stop;
 static struct {
 	uint64_t	 accepted, refused, bytes_up, bytes_down;
 	uint64_t	 writes, late[RELAY_LATE_BUCKETS], wakeups;
 	int64_t		 late_max_ns;
 } st;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void
 nodelay(int fd)
