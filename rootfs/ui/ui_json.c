@@ -158,18 +158,6 @@ skip_ws(struct rd *r)
 		r->p++;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (p..p+4 within bounds). */
 static long
 hex4(const char *p)
@@ -178,7 +166,7 @@ hex4(const char *p)
 	int	 i, d;
 
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval(p[i])) < 0)
+		if ((d = http_hexval((unsigned char)p[i])) < 0)
 			return -1;
 		v = v * 16 + d;
 	}

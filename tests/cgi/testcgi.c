@@ -30,109 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../rootfs/ui/ui.h"	/* SHA-256; http_hexval through http.h */
+
 #define IO_CHUNK	65536
 #define FLOOD_MAX	(1024L * 1024 * 1024)
 
 extern char **environ;
-
-/* ---- SHA-256 (FIPS 180-4) ------------------------------------------------ */
-
-struct sha256 {
-	uint32_t	 h[8];
-	uint64_t	 len;
-	unsigned char	 block[64];
-	size_t		 n;
-};
-
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t
-ror(uint32_t x, int n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void
-sha256_block(struct sha256 *s, const unsigned char *p)
-{
-	uint32_t	 w[64], v[8], t1, t2;
-	int		 i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 64; i++)
-		w[i] = w[i - 16] + (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
-		    (w[i - 15] >> 3)) + w[i - 7] + (ror(w[i - 2], 17) ^
-		    ror(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	memcpy(v, s->h, sizeof(v));
-	for (i = 0; i < 64; i++) {
-		t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
-		    ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha256_k[i] + w[i];
-		t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
-		    ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
-	}
-	for (i = 0; i < 8; i++)
-		s->h[i] += v[i];
-}
-
-static void
-sha256_init(struct sha256 *s)
-{
-	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-	    0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-
-	memset(s, 0, sizeof(*s));
-	memcpy(s->h, iv, sizeof(iv));
-}
-
-static void
-sha256_update(struct sha256 *s, const unsigned char *p, size_t n)
-{
-	s->len += n;
-	while (n > 0) {
-		size_t	 k = 64 - s->n < n ? 64 - s->n : n;
-
-		memcpy(s->block + s->n, p, k);
-		s->n += k;
-		p += k;
-		n -= k;
-		if (s->n == 64) {
-			sha256_block(s, s->block);
-			s->n = 0;
-		}
-	}
-}
-
-static void
-sha256_hex(struct sha256 *s, char out[65])
-{
-	uint64_t	 bits = s->len * 8;
-	unsigned char	 pad[72] = { 0x80 };
-	size_t		 npad = (s->n < 56 ? 56 : 120) - s->n;
-	int		 i;
-
-	for (i = 0; i < 8; i++)
-		pad[npad + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, pad, npad + 8);
-	for (i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08x", (unsigned)s->h[i]);
-}
 
 /* ---- IO ------------------------------------------------------------------ */
 
@@ -262,6 +165,7 @@ mode_sha256(long delay_ms, size_t step)
 {
 	static unsigned char	 buf[IO_CHUNK];
 	struct sha256		 s;
+	unsigned char		 digest[32];
 	char			 hex[65], out[256];
 	ssize_t			 n;
 
@@ -277,7 +181,8 @@ mode_sha256(long delay_ms, size_t step)
 			sleep_ms(delay_ms);
 	}
 	n = (ssize_t)s.len;
-	sha256_hex(&s, hex);
+	sha256_final(&s, digest);
+	sha256_hex(digest, hex);
 	snprintf(out, sizeof(out), "{\"length\": %lld, \"sha256\": \"%s\"}\n",
 	    (long long)n, hex);
 	printf("Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
@@ -381,18 +286,6 @@ mode_401(void)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 mode_raw(const char *q)
 {
 	static char	 out[65536];
@@ -400,8 +293,8 @@ mode_raw(const char *q)
 	int		 hi, lo;
 
 	for (; *q != '\0' && n < sizeof(out); q++) {
-		if (*q == '%' && (hi = hexval(q[1])) >= 0 &&
-		    (lo = hexval(q[2])) >= 0) {
+		if (*q == '%' && (hi = http_hexval((unsigned char)q[1])) >= 0 &&
+		    (lo = http_hexval((unsigned char)q[2])) >= 0) {
 			out[n++] = (char)(hi << 4 | lo);
 			q += 2;
 		} else

@@ -103,6 +103,17 @@
 	/* porch ends every session when the password file changes: the new
 	 * password opens a new one at once, for this tab (the others must log
 	 * in again, as they should after a password change). */
+	/* Why a new password (typed twice) cannot be sent, or null; the
+	 * device checks again. */
+	function newPasswordProblem(n1, n2) {
+		if (n1.length < 8)
+			return 'The new password is too short: use at least ' +
+			    '8 characters.';
+		if (n1 !== n2)
+			return 'The two new passwords differ.';
+		return null;
+	}
+
 	async function changePassword(old, nw) {
 		await send('POST', API + 'password', { old, new: nw });
 		token = null;
@@ -375,13 +386,9 @@
 			const n1 = $('change-new').value,
 			    n2 = $('change-new2').value;
 			const m = $('change-msg');
-			if (n1.length < 8) {
-				say(m, 'The new password is too short: use at ' +
-				    'least 8 characters.', 'error');
-				return;
-			}
-			if (n1 !== n2) {
-				say(m, 'The two new passwords differ.', 'error');
+			const problem = newPasswordProblem(n1, n2);
+			if (problem) {
+				say(m, problem, 'error');
 				return;
 			}
 			$('change-submit').disabled = true;
@@ -569,13 +576,9 @@
 				say(m, 'Enter the current password.', 'error');
 				return;
 			}
-			if (n1.length < 8) {
-				say(m, 'The new password is too short: use at ' +
-				    'least 8 characters.', 'error');
-				return;
-			}
-			if (n1 !== n2) {
-				say(m, 'The two new passwords differ.', 'error');
+			const problem = newPasswordProblem(n1, n2);
+			if (problem) {
+				say(m, problem, 'error');
 				return;
 			}
 			$('pw-submit').disabled = true;
