@@ -4,9 +4,7 @@ script is decided by what the script says first. The CGI relay reads the
 body through the engine's reader and answers through its writer."""
 import hashlib
 import os
-import re
 import shutil
-import socket
 import subprocess
 import threading
 import time

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, get, wait_for
+from conftest import SLOW, get
 
 FILES = {"/hello.txt": b"hello, world\n", "/1k.bin": bytes(range(256)) * 4}
 

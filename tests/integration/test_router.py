@@ -7,7 +7,6 @@ import os
 import re
 import socket
 import time
-import urllib.parse
 
 import pytest
 

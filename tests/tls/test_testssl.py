@@ -8,7 +8,6 @@ certificate always has are allowed, each for its reason; anything else
 rated LOW or worse fails the test.
 """
 import json
-import os
 import shutil
 import subprocess
 import time

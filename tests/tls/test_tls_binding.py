@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import stat
@@ -22,17 +21,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tlshelp import cert_dates, free_port, stop_group, trickle
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TLS_ECHO = os.environ.get("TLS_ECHO") or os.path.join(ROOT, "build/tls/tls_echo")
 QEMU = os.environ.get("TLS_ECHO_QEMU", "").strip()
 SLOW = 4.0 if QEMU else 1.0
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Echo:
@@ -63,19 +58,9 @@ class Echo:
 
     def stop(self, timeout=10.0):
         """TERM to the master, which stops its workers; then the group."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout * SLOW)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
+        rc = stop_group(self.proc, timeout * SLOW)
         self.err.close()
-        return self.proc.returncode
+        return rc
 
 
 def start_fail(tmp, args):
@@ -276,13 +261,7 @@ def test_autogen_cert_is_ecdsa_p256(echo, tls_dir):
     assert ("DNS:router.lan, IP Address:192.168.1.1, "
             "IP Address:FD00:0:0:0:0:0:0:1") in text
     assert "CA:FALSE" in text and "TLS Web Server Authentication" in text
-    dates = openssl_text("x509", "-in", cert, "-noout", "-startdate",
-                         "-enddate")
-    fmt = "%b %d %H:%M:%S %Y %Z"
-    start = datetime.strptime(re.search(r"notBefore=(.*)", dates).group(1)
-                              .replace("  ", " "), fmt)
-    end = datetime.strptime(re.search(r"notAfter=(.*)", dates).group(1)
-                            .replace("  ", " "), fmt)
+    start, end = cert_dates(cert)
     # Apple's TLS stack refuses any certificate valid for more than 825
     # days, even one a user trusts; start a day back for slow clocks.
     assert end - start == timedelta(days=825)
@@ -595,22 +574,10 @@ def test_pressure_cut_holds_for_the_rest_of_the_handshake(tmp_path):
         s = socket.create_connection(("127.0.0.1", e.port))
         s.sendall(hello[:10])
 
-        def trickle():
-            s.settimeout(0.1)
-            for b in hello[10:-1]:
-                try:
-                    if s.recv(1) == b"":
-                        break
-                except socket.timeout:
-                    pass
-                except OSError:
-                    break
-                try:
-                    s.sendall(bytes([b]))
-                except OSError:
-                    break
+        def slow_hello():
+            trickle(s, hello[10:-1])
             closed.append(time.monotonic())
-        t = threading.Thread(target=trickle)
+        t = threading.Thread(target=slow_hello)
         t.start()
         time.sleep(1.0 * SLOW)
         assert closed == [], "the worker did not wait for the trickler"

@@ -11,10 +11,11 @@ import stat
 import subprocess
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from tlshelp import cert_dates, trickle
 from tlsporch import (PORCH_TLS0, QEMU, SLOW, Burst, DelayRelay, KeepAlive,
                       Porch, Stallers, client_context, file_cert_sha256,
                       gen_ec, gen_expired, partial_hello,
@@ -236,14 +237,7 @@ def test_gen_cert_writes_key_and_certificate(tmp_path):
             "IP Address:FD00:0:0:0:0:0:0:1") in text
     assert "NIST CURVE: P-256" in text and "ecdsa-with-SHA256" in text
     assert "TLS Web Server Authentication" in text and "CA:FALSE" in text
-    dates = subprocess.run(["openssl", "x509", "-in", cert, "-noout",
-                            "-startdate", "-enddate"], capture_output=True,
-                           text=True).stdout
-    fmt = "%b %d %H:%M:%S %Y %Z"
-    start = datetime.strptime(re.search(r"notBefore=(.*)", dates).group(1)
-                              .replace("  ", " "), fmt)
-    end = datetime.strptime(re.search(r"notAfter=(.*)", dates).group(1)
-                            .replace("  ", " "), fmt)
+    start, end = cert_dates(cert)
     assert end - start == timedelta(days=825)
     assert sorted(os.listdir(tmp_path)) == ["c.pem", "k.pem"]
     # porch serves it, and porch -t agrees
@@ -334,19 +328,7 @@ class Trickler:
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self):
-        self.s.settimeout(0.1)
-        for b in self.rest[:-1]:
-            try:
-                if self.s.recv(1) == b"":
-                    break
-            except socket.timeout:
-                pass
-            except OSError:
-                break
-            try:
-                self.s.sendall(bytes([b]))
-            except OSError:
-                break
+        trickle(self.s, self.rest[:-1])
         self.closed_after = time.monotonic() - self.start
 
     def close(self):

@@ -19,18 +19,14 @@ import subprocess
 import threading
 import time
 
+from tlshelp import free_port, stop_group  # noqa: F401 (free_port: for the tests)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PORCH = os.environ.get("PORCH_BIN") or os.path.join(ROOT, "build/host/porch")
 PORCH_TLS0 = os.environ.get("PORCH_TLS0_BIN") or os.path.join(
     ROOT, "build/host-tls0/porch")
 QEMU = os.environ.get("PORCH_QEMU", "").strip()
 SLOW = 4.0 if QEMU else 1.0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening(port):
@@ -148,18 +144,7 @@ class Porch:
     def stop(self):
         if self.proc is None:
             return None
-        rc = None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                rc = self.proc.wait(15 * SLOW)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
+        rc = stop_group(self.proc, 15 * SLOW)
         self.out.close()
         self.proc = None
         return rc
