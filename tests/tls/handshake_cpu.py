@@ -30,7 +30,6 @@ import os
 import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import servers  # noqa: E402  (bench/servers.py: configs, start, stop, CPU)
+from bench import make_cert  # noqa: E402  (bench/bench.py)
 
 
 def make_www(d):
@@ -46,19 +46,6 @@ def make_www(d):
     with open(os.path.join(d, "1k.txt"), "wb") as f:
         f.write(b"x" * 1023 + b"\n")
     os.chmod(os.path.join(d, "1k.txt"), 0o644)
-
-
-def make_cert(d):
-    os.makedirs(d)
-    os.chmod(d, 0o755)
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
-                   check=True, capture_output=True)
-    os.chmod(cert, 0o644)
-    os.chmod(key, 0o644)
-    return cert, key
 
 
 def client_context(version, groups):
