@@ -51,6 +51,8 @@ step sanitize sh tests/sanitize.sh
 step valgrind sh tests/valgrind.sh
 if [ -f tests/tls/tls.mk ]; then
 	step tls make tls-test
+	# testssl.sh against porch's TLS listener: about a minute.
+	step tls-testssl make tls-testssl
 fi
 step ui-unit make ui-unit
 step ui make ui-test

@@ -1,6 +1,7 @@
 """testssl.sh (Debian's package) against porch's TLS listener: no weak
 protocol, no weak or non-forward-secret cipher, no known vulnerability.
-Minutes long, so it is its own target: make tls-testssl.
+About a minute, so it is its own target (make tls-testssl), which make
+test runs after make tls-test.
 
 The certificate is the kind porch generates (porch --gen-cert), naming
 127.0.0.1 so the host name check passes. Findings a self-signed router
